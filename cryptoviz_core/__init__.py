@@ -1,0 +1,1 @@
+"""Code shared by every CryptoViz service: the message schema, logging and backoff."""

@@ -1,0 +1,152 @@
+"""Quote message schema v1: the one contract between scraper, indexer and tests.
+
+A quote is one coin's listing row at one moment. The scraper builds it, Kafka
+carries it as UTF-8 JSON keyed by slug, the indexer validates it again before
+writing it to Elasticsearch. Anything that fails here is dead-lettered, never
+stored: a missing value is ``None``, never 0 and never ``"--"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+SCHEMA_VERSION = 1
+QUOTES_TOPIC = "crypto.quotes"
+DLQ_TOPIC = "crypto.quotes.dlq"
+
+# Bounds that no real listing row reaches; a value outside them is a parse bug
+# or a corrupted page, and storing it would poison every chart downstream.
+MAX_PRICE = 1e9
+MAX_AMOUNT = 1e16  # market cap, volume and supplies (USDT supply is ~1.6e11)
+MAX_CHANGE_PCT = 1e7
+
+
+class SchemaError(ValueError):
+    """A message cannot become a quote. Raised by `decode_quote`; callers dead-letter it."""
+
+    reason = "schema-invalid"
+
+
+class MalformedMessage(SchemaError):
+    """The bytes are not a UTF-8 JSON object."""
+
+    reason = "malformed-json"
+
+
+class UnknownSchemaVersion(SchemaError):
+    """The message was written by a newer producer; an older consumer must not guess."""
+
+    reason = "unknown-schema-version"
+
+
+def _utc_millis(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("scraped_at must carry a timezone")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and a ``Z`` suffix, e.g. ``2026-11-28T04:52:12.123Z``."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+UtcTimestamp = Annotated[
+    datetime,
+    AfterValidator(_utc_millis),
+    PlainSerializer(format_timestamp, return_type=str),
+]
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Amount = Annotated[float, AfterValidator(_finite), Field(ge=0, le=MAX_AMOUNT)] | None
+ChangePct = Annotated[float, AfterValidator(_finite), Field(ge=-100, le=MAX_CHANGE_PCT)] | None
+Price = Annotated[float, AfterValidator(_finite), Field(gt=0, le=MAX_PRICE)]
+
+
+class QuoteV1(BaseModel):
+    """One coin on one listing page at one moment. Immutable; validated on construction.
+
+    Raises pydantic's ValidationError on construction with a bad field; use
+    `decode_quote` to turn raw Kafka bytes into a quote or a `SchemaError`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    source: Literal["coinmarketcap", "replay"]
+    scraped_at: UtcTimestamp
+    cmc_id: int = Field(gt=0)
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    symbol: str = Field(min_length=1, max_length=50)
+    rank: int | None = Field(default=None, gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3,5}$")
+    price: Price
+    change_1h_pct: ChangePct = None
+    change_24h_pct: ChangePct = None
+    change_7d_pct: ChangePct = None
+    market_cap: Amount = None
+    volume_24h: Amount = None
+    circulating_supply: Amount = None
+    max_supply: Amount = None
+    page: int = Field(ge=1)
+    origin: Literal["dom", "json"]
+
+    @field_validator("cmc_id", "rank", "page", mode="before")
+    @classmethod
+    def _no_bool_or_float_ids(cls, value: Any) -> Any:
+        # JSON true/1.5 would otherwise coerce silently to an int.
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("must be a whole number")
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready dict: timestamps as strings, missing values as None."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> bytes:
+        """The Kafka message value: compact UTF-8 JSON."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
+
+
+def decode_quote(raw: bytes | None) -> QuoteV1:
+    """Parse a Kafka message value into a quote.
+
+    Raises MalformedMessage (not a JSON object), UnknownSchemaVersion (a newer
+    producer wrote it) or SchemaError (a field is wrong; the message says which).
+    """
+    try:
+        payload = json.loads(raw or b"")
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise MalformedMessage(f"not valid UTF-8 JSON: {err}") from None
+    if not isinstance(payload, dict):
+        raise MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")
+    version = payload.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise UnknownSchemaVersion(f"schema_version {version} is newer than {SCHEMA_VERSION}")
+    try:
+        return QuoteV1.model_validate(payload)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in err.errors()
+        )
+        raise SchemaError(problems) from None

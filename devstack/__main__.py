@@ -1,0 +1,56 @@
+"""``python -m devstack fetch|up|status|down``: the local real stack from the command line.
+
+``fetch`` resolves the Maven artifacts into the cache (what ``make setup`` runs);
+
+``up`` and ``status`` print the endpoints as one JSON object on stdout;
+``status`` adds an ``ok`` flag per service and exits 1 when any is down.
+Every failure is one line on stderr naming the cause and the fix, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from devstack.errors import DevstackError
+from devstack.stack import Stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("command", choices=["fetch", "up", "status", "down"])
+    args = parser.parse_args(argv)
+    stack = Stack()
+    try:
+        if args.command == "up":
+            print(stack.up().to_json(), flush=True)
+            return 0
+        if args.command == "fetch":
+            stack.fetch()
+            return 0
+        if args.command == "down":
+            stack.down()
+            return 0
+        ok = stack.status()
+        endpoints = stack.endpoints
+        report = {
+            "zookeeper": [
+                {"address": address, "ok": ok[name]}
+                for address, name in zip(endpoints.zookeeper, ("zookeeper1", "zookeeper2"))
+            ],
+            "kafka": {"address": endpoints.kafka, "ok": ok["kafka"]},
+            "elasticsearch": {"address": endpoints.elasticsearch, "ok": ok["elasticsearch"]},
+        }
+        print(json.dumps(report), flush=True)
+        return 0 if all(ok.values()) else 1
+    except DevstackError as err:
+        print(f"devstack: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        stack.down()
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Resolving pinned artifacts with Maven, once; later runs need no network."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from devstack.errors import DevstackError
+
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+MAVEN_TIMEOUT_S = 900
+
+
+def copy_dependencies(pom: Path, target: Path, maven: str = "mvn") -> Path:
+    """Copy the runtime closure of ``pom`` into ``target``; idempotent.
+
+    A marker holding the pom's hash makes a second call a no-op, so a warm
+    cache starts with no Maven run at all. Raises DevstackError when Maven is
+    missing or cannot resolve an artifact.
+    """
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+    marker = target / ".resolved"
+    if marker.exists() and marker.read_text() == digest:
+        return target
+    if shutil.which(maven) is None:
+        raise DevstackError(f"`{maven}` not found; install Maven (`apt-get install maven`)")
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [maven, "-q", "-B", "-f", str(pom), f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise DevstackError(
+            f"Maven did not resolve {pom} within {MAVEN_TIMEOUT_S}s; check access to Maven Central"
+        ) from None
+    if result.returncode != 0:
+        missing = [line for line in result.stdout.splitlines() if "ERROR" in line][:1]
+        detail = missing[0].replace("[ERROR] ", "").strip() if missing else "see `mvn` output"
+        raise DevstackError(
+            f"Maven could not resolve the artifacts of {pom.relative_to(pom.parents[1])}: {detail}; "
+            "check network access to Maven Central or the pinned version"
+        )
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    marker.write_text(digest)
+    return target
