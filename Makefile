@@ -5,8 +5,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-OS_PACKAGES := chromium chromium-driver maven
-OS_COMMANDS := chromium chromedriver mvn
+OS_PACKAGES := chromium chromium-driver maven docker-compose
+OS_COMMANDS := chromium chromedriver mvn docker-compose
 
 .PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration bench clean
 

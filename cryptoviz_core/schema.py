@@ -91,7 +91,7 @@ class QuoteV1(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     source: Literal["coinmarketcap", "replay"]
     scraped_at: UtcTimestamp
     cmc_id: int = Field(gt=0)

@@ -14,7 +14,7 @@ import json
 import sys
 
 from devstack.errors import DevstackError
-from devstack.stack import Stack
+from devstack.stack import ZOOKEEPERS, Stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "zookeeper": [
                 {"address": address, "ok": ok[name]}
-                for address, name in zip(endpoints.zookeeper, ("zookeeper1", "zookeeper2"))
+                for address, name in zip(endpoints.zookeeper, ZOOKEEPERS, strict=True)
             ],
             "kafka": {"address": endpoints.kafka, "ok": ok["kafka"]},
             "elasticsearch": {"address": endpoints.elasticsearch, "ok": ok["elasticsearch"]},

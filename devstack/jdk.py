@@ -41,7 +41,9 @@ def find_java(minimum: int, maximum: int | None = None, env_var: str | None = No
         home = Path(os.environ[env_var])
         major = _major(home)
         if major is None or major < minimum:
-            raise DevstackError(f"{env_var}={home} is not a JDK {minimum}+; unset it or point it at one")
+            raise DevstackError(
+                f"{env_var}={home} is not a JDK {minimum}+; unset it or point it at one"
+            )
         return home / "bin" / "java"
     jdks = installed_jdks()
     fitting = sorted(

@@ -58,7 +58,8 @@ def answers_metadata(bootstrap: str) -> bool:
     """True when the broker answers a metadata request listing itself."""
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=METADATA_TIMEOUT_MS,
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=METADATA_TIMEOUT_MS,
             client_id="devstack-probe",
         )
     except KafkaError:

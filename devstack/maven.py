@@ -28,8 +28,16 @@ def copy_dependencies(pom: Path, target: Path, maven: str = "mvn") -> Path:
         raise DevstackError(f"`{maven}` not found; install Maven (`apt-get install maven`)")
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    command = [maven, "-q", "-B", "-f", str(pom), f"{DEPENDENCY_PLUGIN}:copy-dependencies",
-               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    command = [
+        maven,
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -40,7 +48,7 @@ def copy_dependencies(pom: Path, target: Path, maven: str = "mvn") -> Path:
         missing = [line for line in result.stdout.splitlines() if "ERROR" in line][:1]
         detail = missing[0].replace("[ERROR] ", "").strip() if missing else "see `mvn` output"
         raise DevstackError(
-            f"Maven could not resolve the artifacts of {pom.relative_to(pom.parents[1])}: {detail}; "
+            f"Maven could not resolve the artifacts of {pom}: {detail}; "
             "check network access to Maven Central or the pinned version"
         )
     shutil.rmtree(target, ignore_errors=True)

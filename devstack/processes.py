@@ -69,11 +69,20 @@ class ServerProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.logfile.open("ab") as log:
             proc = subprocess.Popen(
-                argv, stdin=stdin, stdout=log, stderr=subprocess.STDOUT,
-                env=env, cwd=cwd, start_new_session=True,
+                argv,
+                stdin=stdin,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
             )
-        ticks = _start_ticks(proc.pid)
-        self.pidfile.write_text(f"{proc.pid} {ticks}\n")
+        return self.adopt(proc)
+
+    def adopt(self, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        """Record a server that another launcher started (in its own session)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.pidfile.write_text(f"{proc.pid} {_start_ticks(proc.pid)}\n")
         return proc
 
     def signal(self, signum: signal.Signals) -> bool:

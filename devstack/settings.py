@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ID = hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:10]
 
 
 class DevstackSettings(BaseSettings):
@@ -17,9 +19,15 @@ class DevstackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEVSTACK_", frozen=True)
 
     home: Path = REPO_ROOT / ".cache" / "devstack"
+    # Elasticsearch refuses to run as root, so when we are root its files live where
+    # its own user can reach them (a clone under /root is not traversable).
+    elasticsearch_dir: Path = Path("/var/tmp") / f"cryptoviz-devstack-{_REPO_ID}"
     zookeeper_ports: tuple[int, int] = (12181, 12182)
     # Peer and election ports per node: server.N=127.0.0.1:peer:election.
-    zookeeper_quorum_ports: tuple[tuple[int, int], tuple[int, int]] = ((12888, 13888), (12889, 13889))
+    zookeeper_quorum_ports: tuple[tuple[int, int], tuple[int, int]] = (
+        (12888, 13888),
+        (12889, 13889),
+    )
     kafka_port: int = 19092
     elasticsearch_port: int = 19200
     elasticsearch_transport_port: int = 19300

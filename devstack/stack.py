@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
+import functools
 import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from devstack import kafka, zookeeper
 from devstack import elasticsearch as es_node
+from devstack import kafka, zookeeper
 from devstack.errors import DevstackError
 from devstack.jdk import find_java
 from devstack.maven import copy_dependencies
@@ -96,29 +99,44 @@ class Stack:
         On any failure, stops what this call started and raises DevstackError.
         """
         started: list[str] = []
-        try:
-            self.fetch()
-            zk_to_start = [n for n in ZOOKEEPERS if not self.running(n)]
-            for name in zk_to_start:
+        with self._exclusive():
+            try:
+                self._up(started)
+            except BaseException:
+                for name in reversed(started):
+                    self.processes[name].stop()
+                raise
+        return self.endpoints
+
+    def _up(self, started: list[str]) -> None:
+        """Start what is missing, recording each name in ``started`` for the rollback."""
+        self.fetch()
+        for name in ZOOKEEPERS:
+            if not self.running(name):
                 self._spawn(name)
                 started.append(name)
-            self._wait_zookeeper()
-            for name in ("kafka", "elasticsearch"):
-                if not self.running(name):
-                    self.start(name)
-                    started.append(name)
-            self._wait_kafka()
-            self._wait_elasticsearch()
-        except BaseException:
-            for name in reversed(started):
-                self.processes[name].stop()
-            raise
-        return self.endpoints
+        self._wait_zookeeper()
+        for name in ("kafka", "elasticsearch"):
+            if not self.running(name):
+                self.start(name)
+                started.append(name)
+        self._wait_kafka()
+        self._wait_elasticsearch()
 
     def down(self) -> None:
         """Stop every server, dependents first. Idempotent."""
-        for name in reversed(SERVICES):
-            self.processes[name].stop()
+        with self._exclusive():
+            for name in reversed(SERVICES):
+                self.processes[name].stop()
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Serialise ``up`` and ``down`` across processes: two test runs, or a CLI
+        call during a test run, must not both start the same server."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.state_dir / "lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def start(self, name: str) -> None:
         """Start one server (e.g. after a fault test stopped it) and wait until it serves."""
@@ -143,7 +161,7 @@ class Stack:
     def status(self) -> dict[str, bool]:
         """Per service: does it really serve (not just: is its process alive)."""
         zk_ports = list(self.settings.zookeeper_ports)
-        ok = {name: zookeeper.mode(port) is not None for name, port in zip(ZOOKEEPERS, zk_ports)}
+        ok = {name: zookeeper.serves(port) for name, port in zip(ZOOKEEPERS, zk_ports, strict=True)}
         ok["kafka"] = self.running("kafka") and kafka.answers_metadata(self.endpoints.kafka)
         ok["elasticsearch"] = elasticsearch_ready(self.endpoints.elasticsearch)
         return ok
@@ -155,7 +173,9 @@ class Stack:
         self.kafka_lib = copy_dependencies(
             HERE / "pom.xml", self.settings.home / "kafka-lib", self.settings.maven
         )
-        self.es_home = es_node.assemble(self.settings.home / "elasticsearch", self.settings.maven)
+        self.es_home = es_node.assemble(
+            self.settings.elasticsearch_dir / "home", self.settings.maven
+        )
 
     def _ports(self, name: str) -> dict[int, str]:
         s = self.settings
@@ -186,9 +206,16 @@ class Stack:
         java = find_java(minimum=11, maximum=21)
         log4j = kafka.write_log4j(self.state_dir / "log4j.properties")
         return [
-            str(java), f"-Xms{heap_mb}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC",
-            "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{log4j}",
-            "-cp", f"{self.kafka_lib}/*", main_class, *args,
+            str(java),
+            f"-Xms{heap_mb}m",
+            f"-Xmx{heap_mb}m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{log4j}",
+            "-cp",
+            f"{self.kafka_lib}/*",
+            main_class,
+            *args,
         ]
 
     def _spawn(self, name: str) -> None:
@@ -208,25 +235,41 @@ class Stack:
             cfg = kafka.write_config(self.data_dir / "kafka", s.kafka_port, list(s.zookeeper_ports))
             process.spawn(self._java_command(kafka.MAIN_CLASS, s.kafka_heap_mb, [str(cfg)]))
         else:
-            es_node.spawn(
-                process, self.es_home, self.data_dir / "elasticsearch",
-                http_port=s.elasticsearch_port, transport_port=s.elasticsearch_transport_port,
+            # Detached: the node must outlive `python -m devstack up`; it stops on SIGTERM.
+            node = es_node.start(
+                self.es_home,
+                s.elasticsearch_dir / "data",
+                s.elasticsearch_dir / "logs",
+                http_port=s.elasticsearch_port,
+                transport_port=s.elasticsearch_transport_port,
                 heap_mb=s.elasticsearch_heap_mb,
+                log_file=process.logfile,
+                detach=True,
             )
+            process.adopt(node)
 
     def _alive(self, name: str) -> Callable[[], bool]:
         return lambda: self.running(name)
 
     def _failure(self, name: str, err: DevstackError) -> DevstackError:
-        tail = self.processes[name].log_tail(15)
-        return DevstackError(f"{err}; see {self.processes[name].logfile}\n{tail}")
+        """One line: what failed, the server's last error if it logged one, and its log."""
+        process = self.processes[name]
+        errors = [
+            line.strip()
+            for line in process.log_tail(200).splitlines()
+            if "ERROR" in line or "FATAL" in line or "Exception" in line
+        ]
+        cause = f"; last error: {errors[-1][:300]}" if errors else ""
+        return DevstackError(f"{err}{cause}; full log: {process.logfile}")
 
     def _wait_zookeeper(self) -> None:
-        for name, port in zip(ZOOKEEPERS, self.settings.zookeeper_ports):
+        for name, port in zip(ZOOKEEPERS, self.settings.zookeeper_ports, strict=True):
             try:
                 wait_until(
-                    f"{name} (srvr on 127.0.0.1:{port})", lambda p=port: zookeeper.mode(p) is not None,
-                    self.settings.ready_timeout_s, alive=self._alive(name),
+                    f"{name} (srvr on 127.0.0.1:{port})",
+                    functools.partial(zookeeper.serves, port),
+                    self.settings.ready_timeout_s,
+                    alive=self._alive(name),
                 )
             except DevstackError as err:
                 raise self._failure(name, err) from None
@@ -237,8 +280,11 @@ class Stack:
         try:
             wait_until(
                 f"kafka (metadata on {bootstrap}, /brokers/ids/{kafka.BROKER_ID} in ZooKeeper)",
-                lambda: kafka.registered_in_zookeeper(zk_ports) and kafka.answers_metadata(bootstrap),
-                self.settings.ready_timeout_s, alive=self._alive("kafka"),
+                lambda: (
+                    kafka.registered_in_zookeeper(zk_ports) and kafka.answers_metadata(bootstrap)
+                ),
+                self.settings.ready_timeout_s,
+                alive=self._alive("kafka"),
             )
         except DevstackError as err:
             raise self._failure("kafka", err) from None
@@ -247,8 +293,10 @@ class Stack:
         url = self.endpoints.elasticsearch
         try:
             wait_until(
-                f"elasticsearch ({url} health yellow)", lambda: elasticsearch_ready(url),
-                self.settings.ready_timeout_s, alive=self._alive("elasticsearch"),
+                f"elasticsearch ({url} health yellow)",
+                lambda: elasticsearch_ready(url),
+                self.settings.ready_timeout_s,
+                alive=self._alive("elasticsearch"),
             )
         except DevstackError as err:
             raise self._failure("elasticsearch", err) from None

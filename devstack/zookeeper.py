@@ -37,6 +37,11 @@ def mode(port: int) -> str | None:
     return match.group(1) if match else None
 
 
+def serves(port: int) -> bool:
+    """True when the node on ``port`` is part of a serving ensemble."""
+    return mode(port) is not None
+
+
 def ephemeral_paths(port: int) -> str:
     """The leader's ``dump``: sessions and their ephemeral nodes (empty on a follower)."""
     return four_letter(port, "dump")

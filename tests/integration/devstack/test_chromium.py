@@ -16,7 +16,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 pytestmark = pytest.mark.integration
 
 PAGE = b"""<!doctype html><html><body><div id="out">static</div>
-<script>setTimeout(() => { document.getElementById('out').textContent = 'rendered by js ' + (6 * 7); }, 200);</script>
+<script>setTimeout(() => {
+  document.getElementById('out').textContent = 'rendered by js ' + (6 * 7);
+}, 200);</script>
 </body></html>"""
 
 
@@ -43,9 +45,17 @@ def site() -> Iterator[str]:
 def test_selenium_reads_what_javascript_rendered(site: str, tmp_path) -> None:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", f"--user-data-dir={tmp_path}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:

@@ -25,15 +25,20 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> None:
         admin.close()
 
 
-def produce_and_read_back(bootstrap: str, topic: str, count: int, keys: int) -> dict[str, list[int]]:
+def produce_and_read_back(
+    bootstrap: str, topic: str, count: int, keys: int
+) -> dict[str, list[int]]:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     for i in range(count):
         producer.send(topic, key=f"coin-{i % keys}".encode(), value=str(i).encode())
     producer.flush(timeout=30)
     producer.close()
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=10_000,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=10_000,
     )
     seen: dict[str, list[int]] = defaultdict(list)
     for record in consumer:

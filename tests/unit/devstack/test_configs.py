@@ -39,7 +39,9 @@ def test_kafka_config_is_loopback_and_needs_explicit_topics(tmp_path: Path) -> N
 
 def test_srvr_mode_parsing() -> None:
     assert zookeeper.SERVING.search("Zookeeper version: 3.8.4\nMode: follower\nNode count: 5\n")
-    assert not zookeeper.SERVING.search("This ZooKeeper instance is not currently serving requests\n")
+    assert not zookeeper.SERVING.search(
+        "This ZooKeeper instance is not currently serving requests\n"
+    )
 
 
 def test_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None:
@@ -48,18 +50,24 @@ def test_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None:
         squatter.listen()
         port = squatter.getsockname()[1]
         stack = Stack(DevstackSettings(home=tmp_path, kafka_port=port))
-        with pytest.raises(DevstackError, match=f"port {port} for kafka is already in use.*DEVSTACK_KAFKA_PORT"):
+        with pytest.raises(
+            DevstackError, match=f"port {port} for kafka is already in use.*DEVSTACK_KAFKA_PORT"
+        ):
             stack._check_ports("kafka")
 
 
 def test_maven_failure_is_one_clear_line(tmp_path: Path) -> None:
     fake_mvn = tmp_path / "mvn"
-    fake_mvn.write_text("#!/bin/sh\necho '[ERROR] Could not find artifact org.example:x:jar:9'\nexit 1\n")
+    fake_mvn.write_text(
+        "#!/bin/sh\necho '[ERROR] Could not find artifact org.example:x:jar:9'\nexit 1\n"
+    )
     fake_mvn.chmod(fake_mvn.stat().st_mode | stat.S_IEXEC)
     pom = tmp_path / "devstack" / "pom.xml"
     pom.parent.mkdir()
     pom.write_text("<project/>")
-    with pytest.raises(DevstackError, match="Could not find artifact org.example:x:jar:9.*Maven Central"):
+    with pytest.raises(
+        DevstackError, match=r"Could not find artifact org\.example:x:jar:9.*Maven Central"
+    ):
         copy_dependencies(pom, tmp_path / "lib", maven=str(fake_mvn))
     assert not (tmp_path / "lib").exists()
 
@@ -75,7 +83,9 @@ def test_warm_cache_needs_no_maven(tmp_path: Path) -> None:
     pom = tmp_path / "pom.xml"
     pom.write_text("<project/>")
     fake_mvn = tmp_path / "mvn"
-    fake_mvn.write_text('#!/bin/sh\nfor a; do case $a in -DoutputDirectory=*) mkdir -p "${a#*=}";; esac; done\n')
+    fake_mvn.write_text(
+        '#!/bin/sh\nfor a; do case $a in -DoutputDirectory=*) mkdir -p "${a#*=}";; esac; done\n'
+    )
     fake_mvn.chmod(0o755)
     copy_dependencies(pom, tmp_path / "lib", maven=str(fake_mvn))
     fake_mvn.write_text("#!/bin/sh\nexit 1\n")  # would fail if called again

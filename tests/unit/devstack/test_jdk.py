@@ -39,10 +39,12 @@ def test_missing_jdk_names_what_is_installed_and_the_fix(jvm_root: Path) -> None
         jdk.find_java(minimum=21)
 
 
-def test_env_override_must_be_recent_enough(jvm_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_override_must_be_recent_enough(
+    jvm_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = fake_jdk(jvm_root, "jdk-17", "17.0.15")
     monkeypatch.setenv("ES_JAVA_HOME", str(old))
-    with pytest.raises(DevstackError, match="ES_JAVA_HOME=.* is not a JDK 21"):
+    with pytest.raises(DevstackError, match=r"ES_JAVA_HOME=.* is not a JDK 21"):
         jdk.find_java(minimum=21, env_var="ES_JAVA_HOME")
     new = fake_jdk(jvm_root, "jdk-25", "25.0.1")
     monkeypatch.setenv("ES_JAVA_HOME", str(new))

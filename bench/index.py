@@ -1,0 +1,254 @@
+"""Indexer throughput against the raw ``_bulk`` limit of the same Elasticsearch.
+
+    .venv/bin/python bench/index.py [--kafka HOST:PORT --es URL] [--docs 200000]
+
+1. Pre-loads ``--docs`` schema-v1 messages into a fresh Kafka topic.
+2. Warms Elasticsearch up with a small raw bulk load (not measured).
+3. Runs the indexer (``python -m indexer_service``, a real subprocess) and times
+   it from process start until every document is searchable; samples its RSS.
+4. Sends the same documents, pre-serialized as NDJSON, straight to ``_bulk``
+   with the same chunk size and parallelism, into a fresh prefix with the same
+   template, timed until every document is searchable.
+
+Endpoints come from the arguments, else from ``python -m devstack status``.
+Results are also written to ``bench/out/index-<timestamp>.json``. The last line
+is ``indexer/raw-bulk ratio: X.XX (indexer N docs/s, raw M docs/s)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cryptoviz_core.schema import QuoteV1  # noqa: E402
+from indexer_service.documents import to_document  # noqa: E402
+from indexer_service.template import index_template, template_name  # noqa: E402
+
+PARTITIONS = 3
+WARMUP_DOCS = 20_000
+RUN_TIMEOUT_S = 900.0
+POLL_S = 0.25
+
+
+def endpoints(args: argparse.Namespace) -> tuple[str, str]:
+    """(kafka bootstrap, elasticsearch url) from the arguments or devstack."""
+    if args.kafka and args.es:
+        return args.kafka, args.es
+    out = subprocess.run(
+        [sys.executable, "-m", "devstack", "status"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    status = json.loads(out)
+    return args.kafka or status["kafka"]["address"], args.es or status["elasticsearch"]["address"]
+
+
+def quotes(n: int, offset: int = 0) -> list[QuoteV1]:
+    """``n`` distinct quotes over ~2 UTC days: 500 coins, one row per coin per minute."""
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [
+        QuoteV1(
+            source="coinmarketcap",
+            scraped_at=start
+            - timedelta(minutes=(i + offset) // 500, milliseconds=(i + offset) % 500),
+            cmc_id=(i % 500) + 1,
+            slug=f"coin-{i % 500}",
+            name=f"Coin number {i % 500}",
+            symbol=f"C{i % 500}",
+            rank=(i % 500) + 1,
+            currency="USD",
+            price=1e-9 * (i + 1) if i % 10 == 0 else 100.0 + i * 0.01,
+            change_1h_pct=0.12,
+            change_24h_pct=-3.4,
+            change_7d_pct=12.5,
+            market_cap=1.2e12 + i,
+            volume_24h=3.4e10,
+            circulating_supply=1.9e7,
+            max_supply=2.1e7,
+            page=1 + (i % 500) // 100,
+            origin="json",
+        )
+        for i in range(n)
+    ]
+
+
+def preload(kafka: str, topic: str, values: list[bytes]) -> float:
+    """Create ``topic`` and write ``values`` to it; return seconds taken."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka)
+    admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+    admin.close()
+    started = time.perf_counter()
+    producer = KafkaProducer(
+        bootstrap_servers=kafka, acks="all", linger_ms=50, batch_size=512 * 1024
+    )
+    for value in values:
+        producer.send(topic, value=value)
+    producer.flush(timeout=300)
+    producer.close(timeout=30)
+    return time.perf_counter() - started
+
+
+def count(es: Elasticsearch, prefix: str) -> int:
+    """Searchable documents under ``prefix`` (no forced refresh: the index's own interval)."""
+    if not es.indices.exists(index=f"{prefix}-*"):
+        return 0
+    return int(es.count(index=f"{prefix}-*")["count"])
+
+
+def install_template(es: Elasticsearch, prefix: str) -> None:
+    es.indices.put_index_template(name=template_name(prefix), **index_template(prefix))
+
+
+def raw_bulk(es: Elasticsearch, prefix: str, qs: list[QuoteV1], chunk: int, parallel: int) -> float:
+    """Send ``qs`` as pre-serialized NDJSON ``_bulk`` bodies; seconds until all searchable."""
+    install_template(es, prefix)
+    bodies = []
+    for i in range(0, len(qs), chunk):
+        lines = []
+        for q in qs[i : i + chunk]:
+            doc = to_document(q, prefix)
+            lines.append(json.dumps({"index": {"_index": doc.index, "_id": doc.id}}))
+            lines.append(doc.source)
+        bodies.append(("\n".join(lines) + "\n").encode())
+
+    def send(body: bytes) -> None:
+        resp = es.bulk(operations=body)
+        if resp["errors"]:
+            raise RuntimeError("raw bulk had item errors")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        list(pool.map(send, bodies))
+    deadline = started + RUN_TIMEOUT_S
+    while count(es, prefix) < len(qs):
+        if time.perf_counter() > deadline:
+            raise TimeoutError("raw bulk documents never all searchable")
+        time.sleep(POLL_S)
+    return time.perf_counter() - started
+
+
+def run_indexer(
+    kafka: str, es_url: str, es: Elasticsearch, topic: str, prefix: str, n: int, env: dict[str, str]
+) -> tuple[float, int]:
+    """Run the indexer until ``n`` documents are searchable: (seconds, peak RSS bytes)."""
+    variables = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "ELASTICSEARCH_URL": es_url,
+        "INDEXER_TOPIC": topic,
+        "INDEXER_DLQ_TOPIC": f"{topic}.dlq",
+        "INDEXER_CONSUMER_GROUP": f"{topic}-group",
+        "INDEXER_INDEX_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "indexer_service"], cwd=REPO, env=variables)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    try:
+        while count(es, prefix) < n:
+            if proc.poll() is not None:
+                raise RuntimeError(f"indexer exited with {proc.returncode}")
+            if time.perf_counter() - started > RUN_TIMEOUT_S:
+                raise TimeoutError("indexer never indexed every document")
+            peak = max(peak, ps.memory_info().rss)
+            time.sleep(POLL_S)
+        elapsed = time.perf_counter() - started
+        peak = max(peak, ps.memory_info().rss)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return elapsed, peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kafka")
+    parser.add_argument("--es")
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--batch-docs", type=int, default=None, help="INDEXER_BATCH_MAX_DOCS")
+    parser.add_argument("--chunk-docs", type=int, default=None, help="INDEXER_BULK_CHUNK_DOCS")
+    parser.add_argument("--parallel", type=int, default=None, help="INDEXER_BULK_PARALLELISM")
+    args = parser.parse_args()
+
+    from indexer_service.settings import IndexerSettings
+
+    defaults = IndexerSettings(_env_file=None)
+    batch = args.batch_docs or defaults.batch_max_docs
+    chunk = args.chunk_docs or defaults.bulk_chunk_docs
+    parallel = args.parallel or defaults.bulk_parallelism
+    kafka, es_url = endpoints(args)
+    es = Elasticsearch(es_url, request_timeout=120)
+    run = f"bench-{uuid.uuid4().hex[:8]}"
+    n = args.docs
+
+    qs = quotes(n)
+    produce_s = preload(kafka, f"{run}-quotes", [q.to_json() for q in qs])
+    print(f"preloaded {n} messages in {produce_s:.1f}s", file=sys.stderr)
+
+    raw_bulk(es, f"{run}-warmup", quotes(WARMUP_DOCS, offset=10 * n), chunk, parallel)
+
+    env = {
+        "INDEXER_BATCH_MAX_DOCS": str(batch),
+        "INDEXER_BULK_CHUNK_DOCS": str(chunk),
+        "INDEXER_BULK_PARALLELISM": str(parallel),
+    }
+    indexer_s, rss = run_indexer(kafka, es_url, es, f"{run}-quotes", f"{run}-idx", n, env)
+    raw_s = raw_bulk(es, f"{run}-raw", qs, chunk, parallel)
+
+    for prefix in ("warmup", "idx", "raw"):
+        es.options(ignore_status=404).indices.delete(index=f"{run}-{prefix}-*")
+        es.options(ignore_status=404).indices.delete_index_template(
+            name=template_name(f"{run}-{prefix}")
+        )
+
+    indexer_rate, raw_rate = n / indexer_s, n / raw_s
+    result: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "docs": n,
+        "batch_docs": batch,
+        "chunk_docs": chunk,
+        "parallelism": parallel,
+        "indexer_s": round(indexer_s, 2),
+        "raw_s": round(raw_s, 2),
+        "indexer_docs_per_s": round(indexer_rate),
+        "raw_docs_per_s": round(raw_rate),
+        "ratio": round(indexer_rate / raw_rate, 3),
+        "indexer_peak_rss_mb": round(rss / 2**20, 1),
+        "cpus": os.cpu_count(),
+    }
+    out = REPO / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"index-{run}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result), file=sys.stderr)
+    print(f"indexer peak RSS: {result['indexer_peak_rss_mb']} MB (target <= 200 MB)")
+    print(
+        f"indexer/raw-bulk ratio: {indexer_rate / raw_rate:.2f} "
+        f"(indexer {indexer_rate:.0f} docs/s, raw {raw_rate:.0f} docs/s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

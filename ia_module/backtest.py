@@ -1,0 +1,205 @@
+"""Rolling-origin backtest and per-coin model selection. Pure.
+
+At each origin ``o`` the models are fitted on ``y[:o]`` (or its last
+``train_window`` points) and forecast ``y[o:o+horizon]``. Errors are pooled
+over all origins and steps.
+
+Metrics (all pooled over the same points for every model):
+
+- ``mase``: "MASE vs naive", the model's MAE divided by the MAE of the naive
+  (last value) forecast from the same origins on the same targets. Naive is 1
+  by construction; below 1 beats naive. When naive is exact everywhere (a flat
+  series) a model that is also exact scores 1 and any other scores ``inf``.
+- ``smape``: mean of ``200 * |y - yhat| / (|y| + |yhat|)``, in percent.
+- ``coverage80`` / ``coverage95``: percent of actuals inside the band.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ia_module.models import POINT_FORECASTERS, ModelError, band_offsets, with_bands
+
+AUTO = "auto"  # pseudo-model: the per-origin selection, evaluated like a model
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """Pooled backtest errors of one model. ``n`` is the number of forecast points scored."""
+
+    model: str
+    n: int
+    mae: float
+    mase: float
+    smape: float
+    coverage80: float
+    coverage95: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The model chosen for one coin and the scores behind it (empty when no origin fitted)."""
+
+    model: str
+    scores: dict[str, ModelScore] = field(default_factory=dict)
+
+
+def relative_mae(abs_error_sum: float, naive_abs_error_sum: float) -> float:
+    """MASE vs naive from error sums over the same points (see module docstring)."""
+    if naive_abs_error_sum > 0:
+        return abs_error_sum / naive_abs_error_sum
+    return 1.0 if abs_error_sum == 0 else math.inf
+
+
+class ErrorSums:
+    """Running error sums of one model; `merge` pools coins, `score` makes a ModelScore."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.abs_err = 0.0
+        self.naive_abs_err = 0.0
+        self.smape = 0.0
+        self.in80 = 0
+        self.in95 = 0
+
+    def add(
+        self,
+        actual: np.ndarray,
+        naive: np.ndarray,
+        fc_yhat: np.ndarray,
+        bands: tuple[np.ndarray, ...] | None,
+    ) -> None:
+        err = np.abs(actual - fc_yhat)
+        self.n += len(actual)
+        self.abs_err += float(err.sum())
+        self.naive_abs_err += float(np.abs(actual - naive).sum())
+        denom = np.abs(actual) + np.abs(fc_yhat)
+        self.smape += float(
+            np.where(denom > 0, 200.0 * err / np.where(denom > 0, denom, 1), 0).sum()
+        )
+        if bands is not None:
+            lo80, hi80, lo95, hi95 = bands
+            self.in80 += int(((actual >= lo80) & (actual <= hi80)).sum())
+            self.in95 += int(((actual >= lo95) & (actual <= hi95)).sum())
+
+    def merge(self, other: ErrorSums) -> None:
+        """Add ``other``'s sums to these (pooling coins)."""
+        for name in ("n", "abs_err", "naive_abs_err", "smape", "in80", "in95"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def score(self, model: str) -> ModelScore:
+        n = max(self.n, 1)
+        return ModelScore(
+            model=model,
+            n=self.n,
+            mae=self.abs_err / n,
+            mase=relative_mae(self.abs_err, self.naive_abs_err),
+            smape=self.smape / n,
+            coverage80=100.0 * self.in80 / n,
+            coverage95=100.0 * self.in95 / n,
+        )
+
+
+def rolling_origins(
+    n: int, horizon: int, count: int, min_train: int, every: int | None = None
+) -> list[int]:
+    """Up to ``count`` origins, ascending, the last at ``n - horizon``, spaced ``every``
+    (default ``horizon``: test windows do not overlap), each with ``>= min_train`` points
+    before it."""
+    every = every or horizon
+    last = n - horizon
+    return sorted(o for o in (last - k * every for k in range(count)) if o >= min_train)
+
+
+def evaluate(
+    y: np.ndarray,
+    models: Sequence[str],
+    horizon: int,
+    origins: Sequence[int],
+    **options: Any,
+) -> dict[str, ModelScore]:
+    """Backtest scores keyed by model name; see `evaluate_sums` for the options."""
+    return {m: s.score(m) for m, s in evaluate_sums(y, models, horizon, origins, **options).items()}
+
+
+def evaluate_sums(
+    y: np.ndarray,
+    models: Sequence[str],
+    horizon: int,
+    origins: Sequence[int],
+    *,
+    train_window: int | None = None,
+    intervals: bool = True,
+    auto_origins: int = 0,
+    auto_min_train: int = 0,
+) -> dict[str, ErrorSums]:
+    """Backtest ``models`` on ``y`` at ``origins``; error sums keyed by model name.
+
+    A model that raises ModelError at an origin is skipped there and, so that
+    its MASE stays comparable, naive errors are counted only where it did fit.
+    With ``auto_origins > 0`` an extra ``"auto"`` row evaluates `select_model`
+    run at each origin on the training data alone (what the service does live).
+    ``intervals=False`` skips band computation (coverage then reads 0).
+    """
+    y = np.asarray(y, float)
+    sums = {m: ErrorSums() for m in models}
+    if auto_origins:
+        sums[AUTO] = ErrorSums()
+    for origin in origins:
+        train = y[max(0, origin - train_window) : origin] if train_window else y[:origin]
+        actual = y[origin : origin + horizon]
+        if len(actual) < horizon:
+            continue
+        offsets = band_offsets(train, horizon) if intervals else None
+        naive = np.full(horizon, train[-1])
+        points: dict[str, np.ndarray] = {}
+        for model in models:
+            try:
+                points[model] = POINT_FORECASTERS[model](train, horizon)
+            except ModelError:
+                continue
+            bands = _bands(model, points[model], offsets)
+            sums[model].add(actual, naive, points[model], bands)
+        if auto_origins:
+            chosen = select_model(train, models, horizon, auto_origins, auto_min_train).model
+            if chosen in points:
+                sums[AUTO].add(
+                    actual, naive, points[chosen], _bands(chosen, points[chosen], offsets)
+                )
+    return {m: s for m, s in sums.items() if s.n}
+
+
+def _bands(
+    model: str, yhat: np.ndarray, offsets: np.ndarray | None
+) -> tuple[np.ndarray, ...] | None:
+    if offsets is None:
+        return None
+    fc = with_bands(model, yhat, offsets)
+    return fc.lo80, fc.hi80, fc.lo95, fc.hi95
+
+
+def select_model(
+    y: np.ndarray, models: Sequence[str], horizon: int, origins: int, min_train: int
+) -> Selection:
+    """The model with the lowest backtest MASE vs naive on ``y``'s last ``origins`` windows.
+
+    Ties go to the model listed first (list the simplest first: naive, drift,
+    ets), so a model must strictly beat a simpler one to be chosen. With no
+    usable origin (series too short) the choice is ``naive``.
+    """
+    models = ["naive", *(m for m in models if m != "naive")]
+    points = rolling_origins(len(y), horizon, origins, min_train)
+    if not points:
+        return Selection("naive")
+    scores = evaluate(y, models, horizon, points, intervals=False)
+    # naive never fails, so it is always scored and is the default.
+    best = "naive"
+    for model in models:
+        if model in scores and scores[model].mase < scores[best].mase:
+            best = model
+    return Selection(best, scores)

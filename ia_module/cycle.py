@@ -1,0 +1,182 @@
+"""One IA cycle: read quotes, forecast every coin, score matured predictions, write metrics, purge.
+
+`forecast_series` is the pure per-coin step (selection + forecasts), shared by
+the cycle and the benchmark; `run_cycle` wires it to Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoviz_core.schema import format_timestamp
+from ia_module.backtest import Selection, select_model
+from ia_module.history import fetch_recent
+from ia_module.models import Forecast, ModelError, band_offsets, forecast
+from ia_module.resample import Grid, to_grid, too_short
+from ia_module.scoring import score_predictions
+from ia_module.settings import IASettings
+from ia_module.store import ForecastStore, prediction_id
+
+log = logging.getLogger(__name__)
+
+# Bound on matured predictions scored per cycle; a backlog (after downtime) is
+# worked off over the next cycles, oldest first.
+MAX_SCORED_PER_CYCLE = 50_000
+
+
+def selection_min_train(horizon: int, min_points: int) -> int:
+    """Fewest training points a backtest origin may have: enough for the models to fit."""
+    return max(horizon + 2, min_points - horizon)
+
+
+def forecast_series(
+    y: np.ndarray, models: Sequence[str], horizon: int, origins: int, min_points: int
+) -> tuple[Selection, dict[str, Forecast]]:
+    """Choose a model for ``y`` by rolling-origin backtest and forecast with every model.
+
+    A model that fails (ModelError) is left out of the forecasts and logged;
+    naive never fails. ``y`` must be positive, finite and at least ``horizon + 2`` long.
+    """
+    selection = select_model(y, models, horizon, origins, selection_min_train(horizon, min_points))
+    offsets = band_offsets(y, horizon)
+    out: dict[str, Forecast] = {}
+    for model in models:
+        try:
+            out[model] = forecast(model, y, horizon, offsets)
+        except ModelError as err:
+            log.warning("model failed", extra={"model": model, "error": str(err)})
+    if selection.model not in out:
+        selection = Selection("naive", selection.scores)
+    return selection, out
+
+
+def prediction_docs(
+    slug: str,
+    symbol: str,
+    grid: Grid,
+    step: pd.Timedelta,
+    selection: Selection,
+    forecasts: dict[str, Forecast],
+) -> list[dict[str, Any]]:
+    """`crypto-predictions` docs: one per model and horizon step, issued at the last grid label."""
+    issued_at = grid.times[-1]
+    docs = []
+    for model, fc in forecasts.items():
+        score = selection.scores.get(model)
+        for i in range(fc.horizon):
+            target = issued_at + (i + 1) * step
+            docs.append(
+                {
+                    "prediction_id": prediction_id(slug, model, issued_at, target),
+                    "slug": slug,
+                    "symbol": symbol,
+                    "model": model,
+                    "selected": model == selection.model,
+                    "backtest_mase": None
+                    if score is None or not np.isfinite(score.mase)
+                    else score.mase,
+                    "issued_at": format_timestamp(issued_at),
+                    "target_time": format_timestamp(target),
+                    "horizon_step": i + 1,
+                    "step_seconds": int(step.total_seconds()),
+                    "train_points": len(grid),
+                    "yhat": float(fc.yhat[i]),
+                    "lo80": float(fc.lo80[i]),
+                    "hi80": float(fc.hi80[i]),
+                    "lo95": float(fc.lo95[i]),
+                    "hi95": float(fc.hi95[i]),
+                }
+            )
+    return docs
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    """Counts of one cycle, logged as one line."""
+
+    coins: int
+    forecast: int
+    skipped: int
+    predictions: int
+    scored: int
+    metrics: int
+    purged: int
+    seconds: float
+
+
+def run_cycle(
+    settings: IASettings, store: ForecastStore, now: pd.Timestamp | None = None
+) -> CycleSummary:
+    """Run one cycle at ``now`` (default: current UTC time). Idempotent for a given ``now``.
+
+    Raises StoreUnavailable when Elasticsearch keeps failing; nothing partial
+    is corrupted because every write has a deterministic id.
+    """
+    started = time.perf_counter()
+    step = settings.step
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    grid_end = now.floor(step)
+    since = grid_end - pd.Timedelta(hours=settings.ia_history_hours)
+    histories = fetch_recent(
+        store.es,
+        settings.ia_quotes_index,
+        since,
+        grid_end,
+        step,
+        max_coins=settings.ia_max_coins,
+        backoff=store.backoff,
+    )
+    docs: list[dict[str, Any]] = []
+    actuals: dict[str, dict[pd.Timestamp, float]] = {}
+    forecast_count = skipped = 0
+    for slug, hist in sorted(histories.items()):
+        grid = to_grid(
+            hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.ia_max_gap_steps
+        )
+        actuals[slug] = grid.observed_prices()
+        if grid.stale:
+            skipped += 1
+            log.info(f"{slug}: skipped, no quote since {grid.last_time} (left the listing?)")
+            continue
+        reason = too_short(grid, settings.ia_min_points)
+        if reason:
+            skipped += 1
+            log.info(f"{slug}: {reason}")
+            continue
+        selection, forecasts = forecast_series(
+            grid.values,
+            settings.ia_models,
+            settings.ia_horizon,
+            settings.ia_backtest_origins,
+            settings.ia_min_points,
+        )
+        docs.extend(prediction_docs(slug, hist.symbol, grid, step, selection, forecasts))
+        forecast_count += 1
+    written = store.write_predictions(docs)
+
+    matured = store.matured_unscored(since, grid_end, MAX_SCORED_PER_CYCLE)
+    scored = score_predictions(matured, actuals)
+    store.mark_scored(scored, now)
+    store.refresh()
+    metrics = store.metric_sums(grid_end, settings.ia_score_window_hours)
+    store.write_metrics(metrics)
+    purged = store.purge(now - pd.Timedelta(days=settings.ia_retention_days))
+    summary = CycleSummary(
+        coins=len(histories),
+        forecast=forecast_count,
+        skipped=skipped,
+        predictions=written,
+        scored=len(scored),
+        metrics=len(metrics),
+        purged=purged,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    log.info("cycle done", extra={**summary.__dict__, "issued_at": format_timestamp(grid_end)})
+    return summary

@@ -1,0 +1,141 @@
+"""Forecast models and their prediction intervals. Pure: arrays in, `Forecast` out.
+
+Models (point forecasts, ``h`` steps ahead of the last value ``y[-1]``):
+
+- ``naive``: the last value, repeated.
+- ``drift``: the last value plus the average step change over the series.
+- ``ets``: statsforecast ``AutoETS(model="AZN")``: additive errors, no
+  seasonality, trend chosen by AICc among none, additive and damped. Chosen by
+  measurement over statsmodels and the other statsforecast models; see
+  ``ia_module/EVALUATION.md``.
+
+Intervals are the same for every model and empirical: for each step ``h``, the
+relative ``h``-step changes ``y[t+h]/y[t] - 1`` observed in the training series,
+centred on their mean, give the 10/90 and 2.5/97.5 percentiles, which are scaled
+by the last price and added to the model's point forecast. Crypto returns are
+heavy-tailed, so Gaussian intervals (the library's, or ``sqrt(h)`` ones) cover
+too much at 80% and too little at 95%; the empirical ones were calibrated on the
+Binance hourly data (see EVALUATION.md). Bands are clamped so that
+``lo95 <= lo80 <= yhat <= hi80 <= hi95``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+# Percentiles of the centred h-step relative change: lo80, hi80, lo95, hi95.
+_BAND_QUANTILES = (0.10, 0.90, 0.025, 0.975)
+
+
+class ModelError(RuntimeError):
+    """A model could not be fitted on this series. Raised by `forecast`;
+    the caller drops that model for that coin and cycle and keeps the others."""
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """``h``-step forecast of one model: arrays of length ``horizon``, index 0 is one step ahead."""
+
+    model: str
+    yhat: np.ndarray
+    lo80: np.ndarray
+    hi80: np.ndarray
+    lo95: np.ndarray
+    hi95: np.ndarray
+
+    @property
+    def horizon(self) -> int:
+        """Number of steps forecast."""
+        return len(self.yhat)
+
+
+def naive_point(y: np.ndarray, horizon: int) -> np.ndarray:
+    """The last value, ``horizon`` times."""
+    return np.full(horizon, float(y[-1]))
+
+
+def drift_point(y: np.ndarray, horizon: int) -> np.ndarray:
+    """The last value plus ``h`` times the mean step change ``(y[-1] - y[0]) / (n - 1)``."""
+    slope = (float(y[-1]) - float(y[0])) / (len(y) - 1) if len(y) > 1 else 0.0
+    return float(y[-1]) + slope * np.arange(1, horizon + 1)
+
+
+@cache
+def _auto_ets() -> Any:
+    # Imported on first use: the library import costs ~1 s, which the chart
+    # command and naive-only runs need not pay.
+    from statsforecast.models import AutoETS
+
+    return AutoETS
+
+
+def ets_point(y: np.ndarray, horizon: int) -> np.ndarray:
+    """AutoETS(AZN) mean forecast. A constant series returns itself (nothing to fit).
+
+    Raises ModelError when the library fails or returns non-finite values.
+    """
+    if np.ptp(y) == 0:
+        return naive_point(y, horizon)
+    try:
+        with warnings.catch_warnings():
+            # Optimiser warnings on near-flat series are expected; the result is checked below.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = _auto_ets()(model="AZN").forecast(y=np.asarray(y, float), h=horizon)["mean"]
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+        raise ModelError(f"ets failed: {err}") from err
+    mean = np.asarray(mean, float)
+    if mean.shape != (horizon,) or not np.all(np.isfinite(mean)):
+        raise ModelError("ets returned non-finite forecasts")
+    return mean
+
+
+POINT_FORECASTERS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "naive": naive_point,
+    "drift": drift_point,
+    "ets": ets_point,
+}
+
+
+def band_offsets(y: np.ndarray, horizon: int) -> np.ndarray:
+    """Array (4, horizon): offsets to add to ``yhat`` for lo80, hi80, lo95, hi95.
+
+    Raises ValueError when ``len(y) < horizon + 2`` (fewer than two changes at the last step).
+    """
+    y = np.asarray(y, float)
+    if len(y) < horizon + 2:
+        raise ValueError(f"{len(y)} points are too few for {horizon}-step intervals")
+    out = np.empty((4, horizon))
+    for h in range(1, horizon + 1):
+        changes = y[h:] / y[:-h] - 1.0
+        out[:, h - 1] = np.quantile(changes - changes.mean(), _BAND_QUANTILES) * y[-1]
+    return out
+
+
+def with_bands(model: str, yhat: np.ndarray, offsets: np.ndarray) -> Forecast:
+    """A `Forecast` from a point forecast and `band_offsets`, clamped to nest around ``yhat``."""
+    lo80 = np.minimum(yhat + offsets[0], yhat)
+    hi80 = np.maximum(yhat + offsets[1], yhat)
+    lo95 = np.minimum(yhat + offsets[2], lo80)
+    hi95 = np.maximum(yhat + offsets[3], hi80)
+    return Forecast(model=model, yhat=yhat, lo80=lo80, hi80=hi80, lo95=lo95, hi95=hi95)
+
+
+def forecast(
+    model: str, y: np.ndarray, horizon: int, offsets: np.ndarray | None = None
+) -> Forecast:
+    """Forecast ``horizon`` steps of ``y`` (positive, finite, regular) with ``model``.
+
+    ``offsets`` may be passed when already computed for ``y`` (they do not
+    depend on the model). Raises KeyError for an unknown model, ValueError for
+    a series shorter than ``horizon + 2``, ModelError when the library fails.
+    """
+    y = np.asarray(y, float)
+    if offsets is None:
+        offsets = band_offsets(y, horizon)
+    return with_bands(model, POINT_FORECASTERS[model](y, horizon), offsets)

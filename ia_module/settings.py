@@ -1,0 +1,84 @@
+"""IA service settings: every tunable is named, typed and explained once.
+
+Environment variables are the field names upper-cased (``IA_STEP=1h``,
+``IA_HORIZON=12``); shared fields (``ELASTICSEARCH_URL``...) come from
+`ServiceSettings`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field, field_validator, model_validator
+
+from cryptoviz_core.settings import ServiceSettings
+
+MODEL_NAMES = ("naive", "drift", "ets")
+
+
+class IASettings(ServiceSettings):
+    """Frozen settings of the IA service, read once at start-up."""
+
+    # Minutes between two cycles of `python -m ia_module`.
+    ia_interval_min: float = Field(default=5.0, gt=0)
+    # Grid step (pandas offset alias): quotes are resampled to one price per step.
+    ia_step: str = "5min"
+    # Forecast horizon in steps (12 x 5 min = 1 hour ahead).
+    ia_horizon: int = Field(default=12, ge=1, le=288)
+    # History read per cycle, in hours; also the training window (24 h = 288 points at 5 min).
+    ia_history_hours: float = Field(default=24.0, gt=0)
+    # A coin with fewer grid points than this is skipped for the cycle.
+    ia_min_points: int = Field(default=24, ge=3)
+    # Missing grid points are forward-filled up to this many consecutive steps;
+    # a longer gap restarts the series after it, and a coin whose last quote is
+    # older than this many steps is treated as gone from the listing.
+    ia_max_gap_steps: int = Field(default=3, ge=0)
+    # Rolling-origin backtest origins used to choose each coin's model.
+    ia_backtest_origins: int = Field(default=3, ge=1, le=50)
+    # Models forecast each cycle; naive is always added because MASE is scaled by it.
+    ia_models: tuple[str, ...] = MODEL_NAMES
+    # Predictions and metrics older than this are removed by delete_by_query.
+    ia_retention_days: float = Field(default=7.0, gt=0)
+    # Rolling window over which matured predictions are summarised into metrics.
+    ia_score_window_hours: float = Field(default=24.0, gt=0)
+    # Upper bound on coins handled per cycle, which bounds every read below.
+    ia_max_coins: int = Field(default=500, ge=1)
+    # Elasticsearch names: quotes are read from a pattern, outputs are single indices.
+    ia_quotes_index: str = "crypto-quotes-*"
+    ia_predictions_index: str = "crypto-predictions"
+    ia_metrics_index: str = "crypto-forecast-metrics"
+    # Bounded retries of a failed Elasticsearch write or read.
+    ia_es_max_attempts: int = Field(default=4, ge=1)
+    ia_es_backoff_initial_s: float = Field(default=1.0, gt=0)
+    ia_es_backoff_max_s: float = Field(default=15.0, gt=0)
+
+    @field_validator("ia_step")
+    @classmethod
+    def _step_is_fixed(cls, value: str) -> str:
+        # A calendar offset ("1M") has no fixed length and cannot make a grid.
+        try:
+            pd.Timedelta(value)
+        except ValueError as err:
+            raise ValueError(f"not a fixed duration: {value!r}") from err
+        if pd.Timedelta(value) <= pd.Timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("ia_models")
+    @classmethod
+    def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(MODEL_NAMES))
+        if unknown:
+            raise ValueError(f"unknown models {unknown}; known: {list(MODEL_NAMES)}")
+        return ("naive", *(m for m in dict.fromkeys(value) if m != "naive"))
+
+    @model_validator(mode="after")
+    def _enough_points(self) -> IASettings:
+        # Empirical intervals need at least two h-step changes for h = horizon.
+        if self.ia_min_points < self.ia_horizon + 3:
+            raise ValueError("ia_min_points must be at least ia_horizon + 3")
+        return self
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """The grid step as a Timedelta."""
+        return pd.Timedelta(self.ia_step)

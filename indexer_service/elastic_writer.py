@@ -1,0 +1,231 @@
+"""Bulk writes to Elasticsearch with per-document outcomes and bounded retries.
+
+Each document ends in one of three states: written; retryable failure (429, 5xx,
+connection loss), re-sent alone after an exponential backoff; or rejected
+(any other status, e.g. a 400 mapping conflict), returned to the caller to be
+dead-lettered. Only the failed documents are re-sent.
+
+The bulk helpers run with ``max_retries=0`` and the transport with
+``max_retries=0``: this module is the one place that retries writes, so the
+policy, the logs and the "gave up" are in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch
+from elasticsearch.helpers import streaming_bulk
+
+from cryptoviz_core.backoff import Backoff
+from indexer_service.documents import Document
+from indexer_service.exceptions import GaveUp
+from indexer_service.template import index_template, template_name
+
+log = logging.getLogger(__name__)
+
+# Statuses worth retrying: throttled (429), timed out (408) and server-side (5xx).
+RETRYABLE_STATUSES = frozenset({408, 429})
+# Pseudo-status for a chunk whose request never got an HTTP answer.
+STATUS_CONNECTION_LOST = 0
+# Far above bulk_chunk_docs * the largest valid quote; chunks are cut by count.
+MAX_CHUNK_BYTES = 100 * 1024 * 1024
+
+
+class Outcome(Enum):
+    """What to do with one document after a bulk attempt."""
+
+    WRITTEN = "written"
+    RETRY = "retry"
+    REJECTED = "rejected"
+
+
+def classify(status: int) -> Outcome:
+    """The outcome of a per-item bulk status (0 = no HTTP answer at all)."""
+    if 200 <= status < 300:
+        return Outcome.WRITTEN
+    if status == STATUS_CONNECTION_LOST or status in RETRYABLE_STATUSES or status >= 500:
+        return Outcome.RETRY
+    return Outcome.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One document's answer from a bulk attempt: HTTP status and error text ("" if none)."""
+
+    status: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A document Elasticsearch refused for good: its position in the written batch."""
+
+    position: int
+    status: int
+    error: str
+
+
+def describe_error(error: Any) -> str:
+    """A one-line description of a bulk item error (a dict from ES, or any other value)."""
+    if isinstance(error, dict):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict):
+            text += f" (caused by {cause.get('type', 'error')}: {cause.get('reason', '')})"
+        return text
+    return str(error)
+
+
+def item_result(ok: bool, info: dict[str, Any]) -> ItemResult:
+    """Normalise one ``(ok, {op_type: item})`` pair yielded by the bulk helpers."""
+    (item,) = info.values()
+    status = int(item.get("status", 500))
+    if ok:
+        return ItemResult(status)
+    return ItemResult(status, describe_error(item.get("error", "unknown error")))
+
+
+class ElasticWriter:
+    """Writes batches of documents; see the module docstring for the retry contract.
+
+    Thread-safe only from one caller thread; owns a pool of ``parallelism`` threads
+    that send the chunks of a batch concurrently. `close()` stops the pool.
+    """
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        backoff: Backoff,
+        *,
+        chunk_docs: int,
+        parallelism: int,
+    ) -> None:
+        self._client = client
+        self._backoff = backoff
+        self._chunk_docs = chunk_docs
+        self._pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="bulk")
+        self.retries = 0  # retry rounds over the writer's life, for stats
+
+    def install_template(self, prefix: str, wait: Callable[[float], None], **options: Any) -> None:
+        """Create or overwrite the index template for ``<prefix>-*``. Idempotent.
+
+        Retries while Elasticsearch is unreachable or answers 429/5xx (``wait``
+        sleeps between attempts); raises GaveUp when attempts run out and
+        elasticsearch's ApiError when the template itself is refused (a bug).
+        """
+        body = index_template(prefix, **options)
+        attempt = 0
+        while True:
+            try:
+                self._client.indices.put_index_template(name=template_name(prefix), **body)
+            except ApiError as err:
+                if classify(err.status_code) is not Outcome.RETRY:
+                    raise
+                error = f"{err.status_code}: {err}"
+            except TransportError as err:
+                error = f"{type(err).__name__}: {err}"
+            else:
+                log.info("index template installed", extra={"template": template_name(prefix)})
+                return
+            if self._backoff.exhausted(attempt):
+                log.error("gave up installing the index template", extra={"error": error})
+                raise GaveUp(f"index template not installed: {error}")
+            delay = self._backoff.delay(attempt)
+            attempt += 1
+            log.warning(
+                "elasticsearch unavailable, retrying template install",
+                extra={"attempt": attempt, "delay_s": round(delay, 3), "error": error[:500]},
+            )
+            wait(delay)
+
+    def write(
+        self, documents: Sequence[Document], wait: Callable[[float], None]
+    ) -> list[Rejection]:
+        """Write ``documents``; return the ones Elasticsearch rejected for good.
+
+        Every other document is written when this returns. Retryable failures
+        are re-sent after ``wait(delay)`` (which may raise Interrupted); GaveUp
+        is raised once the backoff's attempts are exhausted.
+        """
+        pending = list(range(len(documents)))
+        rejections: list[Rejection] = []
+        attempt = 0
+        while pending:
+            results = self._send([documents[i] for i in pending])
+            retry: list[int] = []
+            last_error = ""
+            for position, result in zip(pending, results, strict=True):
+                outcome = classify(result.status)
+                if outcome is Outcome.RETRY:
+                    retry.append(position)
+                    last_error = f"{result.status}: {result.error}"
+                elif outcome is Outcome.REJECTED:
+                    rejections.append(Rejection(position, result.status, result.error))
+            if not retry:
+                break
+            if self._backoff.exhausted(attempt):
+                log.error(
+                    "gave up writing to elasticsearch",
+                    extra={"pending": len(retry), "attempts": attempt + 1, "error": last_error},
+                )
+                raise GaveUp(f"{len(retry)} documents not written: {last_error}")
+            delay = self._backoff.delay(attempt)
+            attempt += 1
+            self.retries += 1
+            log.warning(
+                "bulk write failed, retrying",
+                extra={
+                    "retrying": len(retry),
+                    "of": len(documents),
+                    "attempt": attempt,
+                    "delay_s": round(delay, 3),
+                    "error": last_error[:500],
+                },
+            )
+            wait(delay)
+            pending = retry
+        return sorted(rejections, key=lambda r: r.position)
+
+    def _send(self, documents: Sequence[Document]) -> list[ItemResult]:
+        """One attempt: chunks sent concurrently; one result per document, in order."""
+        chunks = [
+            documents[i : i + self._chunk_docs] for i in range(0, len(documents), self._chunk_docs)
+        ]
+        results: list[ItemResult] = []
+        for chunk_results in self._pool.map(self._send_chunk, chunks):
+            results.extend(chunk_results)
+        return results
+
+    def _send_chunk(self, documents: Sequence[Document]) -> list[ItemResult]:
+        """One ``_bulk`` request. Overridden by unit tests to script the answers."""
+        try:
+            return [
+                item_result(ok, info)
+                for ok, info in streaming_bulk(
+                    self._client,
+                    (doc.to_action() for doc in documents),
+                    chunk_size=len(documents),
+                    max_chunk_bytes=MAX_CHUNK_BYTES,
+                    max_retries=0,  # this module retries; see the module docstring
+                    raise_on_error=False,
+                    raise_on_exception=False,
+                    yield_ok=True,
+                )
+            ]
+        except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused
+            return [ItemResult(err.status_code, str(err))] * len(documents)
+        except TransportError as err:  # connection refused, reset or timed out
+            return [ItemResult(STATUS_CONNECTION_LOST, f"{type(err).__name__}: {err}")] * len(
+                documents
+            )
+
+    def close(self) -> None:
+        """Stop the sender threads. Idempotent."""
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,95 @@
+"""Indexer settings: the shared connection fields plus ``INDEXER_*`` tunables.
+
+Read once at start-up from the environment (then ``.env``). The shared fields
+keep their unprefixed names (``KAFKA_BOOTSTRAP_SERVERS``, ``ELASTICSEARCH_URL``)
+so they mean the same thing in every service; each indexer field names its own
+variable through ``validation_alias``. Code and tests that need other values use
+``settings.model_copy(update={...})``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.schema import DLQ_TOPIC, QUOTES_TOPIC
+from cryptoviz_core.settings import ServiceSettings
+
+
+def _env(name: str) -> str:
+    return f"INDEXER_{name}"
+
+
+class IndexerSettings(ServiceSettings):
+    """Everything the indexer reads from its environment. Frozen."""
+
+    # Where to read and where to dead-letter.
+    topic: str = Field(default=QUOTES_TOPIC, validation_alias=_env("TOPIC"))
+    dlq_topic: str = Field(default=DLQ_TOPIC, validation_alias=_env("DLQ_TOPIC"))
+    consumer_group: str = Field(
+        default="cryptoviz-indexer", validation_alias=_env("CONSUMER_GROUP")
+    )
+
+    # Daily indices are ``<index_prefix>-YYYY.MM.DD``; the template matches ``<index_prefix>-*``.
+    index_prefix: str = Field(
+        default="crypto-quotes",
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        validation_alias=_env("INDEX_PREFIX"),
+    )
+    index_shards: int = Field(default=1, ge=1, validation_alias=_env("INDEX_SHARDS"))
+    # 0 suits the single-node stacks; a multi-node cluster should set 1.
+    index_replicas: int = Field(default=0, ge=0, validation_alias=_env("INDEX_REPLICAS"))
+    index_refresh_interval: str = Field(
+        default="1s", validation_alias=_env("INDEX_REFRESH_INTERVAL")
+    )
+
+    # A batch is written when any limit is reached. Defaults come from bench/index.py.
+    batch_max_docs: int = Field(default=5000, ge=1, validation_alias=_env("BATCH_MAX_DOCS"))
+    batch_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, validation_alias=_env("BATCH_MAX_BYTES")
+    )
+    batch_linger_s: float = Field(default=1.0, gt=0, validation_alias=_env("BATCH_LINGER_S"))
+    # A batch is split into bulk requests of this many documents, sent concurrently.
+    bulk_chunk_docs: int = Field(default=1000, ge=1, validation_alias=_env("BULK_CHUNK_DOCS"))
+    bulk_parallelism: int = Field(default=2, ge=1, le=16, validation_alias=_env("BULK_PARALLELISM"))
+
+    # Retries of retryable Elasticsearch failures (429, 5xx, connection loss) and of
+    # DLQ writes: exponential, capped, and given up after ``retry_max_attempts``, at
+    # which point the service stops without committing (Kafka still holds the data).
+    retry_initial_s: float = Field(default=0.5, gt=0, validation_alias=_env("RETRY_INITIAL_S"))
+    retry_max_s: float = Field(default=30.0, gt=0, validation_alias=_env("RETRY_MAX_S"))
+    retry_max_attempts: int = Field(default=40, ge=1, validation_alias=_env("RETRY_MAX_ATTEMPTS"))
+
+    # Daily indices older than this many whole UTC days are deleted by the service.
+    retention_days: int = Field(default=30, ge=1, validation_alias=_env("RETENTION_DAYS"))
+    retention_interval_s: float = Field(
+        default=3600.0, gt=0, validation_alias=_env("RETENTION_INTERVAL_S")
+    )
+    stats_interval_s: float = Field(default=10.0, gt=0, validation_alias=_env("STATS_INTERVAL_S"))
+
+    # Consumer: max.poll.interval.ms bounds the time between two polls. The service
+    # polls at least every ``poll_timeout_s`` even while it backs off, so this only
+    # has to exceed the longest single bulk request.
+    max_poll_interval_ms: int = Field(
+        default=300_000, ge=10_000, validation_alias=_env("MAX_POLL_INTERVAL_MS")
+    )
+    session_timeout_ms: int = Field(
+        default=30_000, ge=6_000, validation_alias=_env("SESSION_TIMEOUT_MS")
+    )
+    poll_timeout_s: float = Field(default=0.5, gt=0, le=5, validation_alias=_env("POLL_TIMEOUT_S"))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndexerSettings:
+        if self.retry_initial_s > self.retry_max_s:
+            raise ValueError("INDEXER_RETRY_INITIAL_S must not exceed INDEXER_RETRY_MAX_S")
+        if self.topic == self.dlq_topic:
+            raise ValueError("INDEXER_DLQ_TOPIC must differ from INDEXER_TOPIC")
+        return self
+
+    def backoff(self) -> Backoff:
+        """The one retry policy of the service, for Elasticsearch and DLQ writes alike."""
+        return Backoff(
+            initial=self.retry_initial_s,
+            maximum=self.retry_max_s,
+            max_attempts=self.retry_max_attempts,
+        )

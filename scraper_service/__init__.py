@@ -1,0 +1,1 @@
+"""CryptoViz scraper: CoinMarketCap listing pages -> schema-v1 quotes -> Kafka."""

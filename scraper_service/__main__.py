@@ -1,0 +1,122 @@
+"""``python -m scraper_service [run|once|parse FILE.html]``: wiring only.
+
+``run`` (default) cycles forever; ``once`` runs one cycle; ``parse`` prints one
+schema-v1 JSON object per coin of a saved page, in rank order, and exits 1 with
+one message for a challenge page or a page without a listing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.logs import configure_logging
+from scraper_service.exceptions import LayoutNotFound, PageRefused
+from scraper_service.listing import parse_page
+from scraper_service.settings import ScraperSettings
+
+log = logging.getLogger("scraper_service")
+
+
+def _parse_file(path: Path, page: int | None, source: str) -> int:
+    try:
+        result = parse_page(
+            path.read_text(encoding="utf-8", errors="replace"),
+            source="replay" if source == "replay" else "coinmarketcap",
+            scraped_at=datetime.now(UTC),
+            page=page,
+        )
+    except (PageRefused, LayoutNotFound) as err:
+        print(f"error: {path}: {err}", file=sys.stderr)
+        return 1
+    for quote in result.quotes:
+        sys.stdout.write(quote.to_json().decode() + "\n")
+    for row in result.rejected:
+        log.warning("row rejected", extra={"slug": row.slug, "reason": row.reason})
+    return 0
+
+
+def _run(settings: ScraperSettings, once: bool) -> int:
+    # Imported here so that `parse` needs neither Selenium nor Kafka.
+    from scraper_service.browser import Browser
+    from scraper_service.publisher import Publisher, ensure_topic
+    from scraper_service.replay.server import ReplayServer
+    from scraper_service.service import Scraper
+
+    log.info("starting", extra={"settings": settings.public_view()})
+    replay = None
+    base_url = settings.scraper_base_url
+    if settings.scraper_source == "replay":
+        replay = ReplayServer(port=settings.scraper_replay_port)
+        base_url = replay.start()
+    ensure_topic(
+        settings.kafka_bootstrap_servers,
+        settings.scraper_topic,
+        settings.scraper_topic_partitions,
+        settings.scraper_topic_replication,
+        settings.scraper_topic_retention_ms,
+    )
+    browser = Browser(
+        settings.scraper_chromium_binary,
+        settings.scraper_chromedriver,
+        settings.scraper_page_load_timeout_s,
+        settings.scraper_render_budget_s,
+        settings.scraper_recycle_every,
+    )
+    publisher = Publisher(
+        settings.kafka_bootstrap_servers,
+        settings.scraper_topic,
+        settings.scraper_delivery_timeout_s,
+    )
+    scraper = Scraper(
+        fetch=lambda url: browser.fetch(url)[0],
+        sink=publisher,
+        page_urls={n: settings.page_url(n, base_url) for n in range(1, settings.scraper_pages + 1)},
+        source="replay" if settings.scraper_source == "replay" else "coinmarketcap",
+        interval_s=settings.scraper_interval_s,
+        jitter_s=settings.scraper_jitter_s,
+        backoff=Backoff(settings.scraper_backoff_initial_s, settings.scraper_backoff_max_s),
+        snapshot_dir=settings.scraper_snapshot_dir,
+        snapshot_keep=settings.scraper_snapshot_keep,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        if once:
+            return 0 if scraper.run_cycle().outcome == "ok" else 1
+        scraper.run(stop)
+        return 0
+    finally:
+        browser.close()
+        publisher.close()
+        if replay is not None:
+            replay.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run it; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m scraper_service", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="scrape and publish every interval (default)")
+    sub.add_parser("once", help="one cycle, then exit (1 if it failed)")
+    parse = sub.add_parser("parse", help="print the quotes of a saved page as JSON lines")
+    parse.add_argument("file", type=Path)
+    parse.add_argument("--page", type=int, default=None, help="default: read from the page")
+    parse.add_argument("--source", choices=["coinmarketcap", "replay"], default="coinmarketcap")
+    args = parser.parse_args(argv)
+    settings = ScraperSettings()
+    configure_logging("scraper", settings.log_level)
+    if args.command == "parse":
+        return _parse_file(args.file, args.page, args.source)
+    return _run(settings, once=args.command == "once")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

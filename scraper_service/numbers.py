@@ -1,0 +1,187 @@
+"""Pure parsing of the numbers CoinMarketCap prints: money, amounts, percentages.
+
+Every function takes the cell text (``<!-- -->`` already joined by get_text) and
+returns a finite float, or None when the cell says "no value" (``--``, empty,
+``< $0.01``). Text that is not a number raises `NumberFormatError`; callers
+reject that row with the message as reason. No function ever returns NaN or inf.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+
+SUFFIXES = {
+    "K": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "B": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+}
+# Currency tokens seen before money values (€ and ₽ by public scrapers); $ last so
+# that "A$" or "C$" are stripped whole.
+CURRENCY_TOKENS = (
+    "US$",
+    "A$",
+    "C$",
+    "CA$",
+    "R$",
+    "HK$",
+    "$",
+    "€",
+    "£",
+    "¥",
+    "₽",
+    "₩",
+    "₹",
+    "CHF",
+    "Fr",
+)
+TOKEN_CURRENCIES = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₽": "RUB"}
+_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPT_ZERO = re.compile(r"0[.,]0([₀₁₂₃₄₅₆₇₈₉]+)(\d+)")
+_MISSING = {"", "--", "-", "—", "N/A", "n/a"}
+_NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<digits>[\d.,]+)(?P<suffix>[KMBT]?)$")
+
+
+class NumberFormatError(ValueError):
+    """The text is not a number in any format CoinMarketCap prints."""
+
+
+def normalise(text: str) -> str:
+    """Collapse the typographic variants: nbsp/thin spaces removed, U+2212 to ``-``."""
+    text = text.replace("\u2212", "-").replace("\u2013", "-")
+    return re.sub(r"[\s\u00a0\u202f\u2009]+", "", text)
+
+
+def _check_groups(groups: list[str], digits: str) -> None:
+    if not 1 <= len(groups[0]) <= 3 or not all(len(g) == 3 for g in groups[1:]):
+        raise NumberFormatError(f"bad digit grouping in {digits!r}")
+
+
+def _to_decimal(digits: str, whole: bool = False) -> Decimal:
+    """Digits with locale separators -> Decimal, deciding which separator is decimal.
+
+    Both present: the rightmost is the decimal point (``1.234,56``, ``1,234.56``).
+    One kind repeated: thousands (``19.496.962``, ``1,234,567``). One kind once:
+    a thousands separator only if exactly 3 digits follow and the integer part is
+    not 0 (``1,234`` -> 1234, ``0,05`` -> 0.05, ``12,5`` -> 12.5); ``.`` once is
+    decimal, since en-US is the site default, unless ``whole`` says the cell only
+    ever shows whole units (volume, full market cap): then ``7.299`` is 7299.
+    """
+    commas, dots = digits.count(","), digits.count(".")
+    if commas and dots:
+        decimal_sep = "," if digits.rfind(",") > digits.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        if digits.count(decimal_sep) > 1:
+            raise NumberFormatError(f"two decimal separators in {digits!r}")
+        _check_groups(digits.split(decimal_sep)[0].split(thousands), digits)
+        digits = digits.replace(thousands, "").replace(decimal_sep, ".")
+    elif commas > 1 or dots > 1:
+        sep = "," if commas else "."
+        _check_groups(digits.split(sep), digits)
+        digits = digits.replace(sep, "")
+    elif commas == 1 or (whole and dots == 1):
+        head, tail = digits.split("," if commas else ".")
+        digits = head + tail if len(tail) == 3 and head.strip("0") else f"{head}.{tail}"
+    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+|\d+\.", digits):
+        raise NumberFormatError(f"not a number: {digits!r}")
+    try:
+        return Decimal(digits)
+    except InvalidOperation as err:  # unreachable after the regex; kept for safety
+        raise NumberFormatError(f"not a number: {digits!r}") from err
+
+
+def _expand_subscript_zeros(text: str) -> str:
+    # "$0.0₅1234" (CoinGecko style, synthetic on CMC): the subscript counts the zeros after "0.".
+    def repl(match: re.Match[str]) -> str:
+        zeros = int(match.group(1).translate(_SUBSCRIPT))
+        if zeros > 30:
+            raise NumberFormatError(f"implausible subscript zero count {zeros}")
+        return "0." + "0" * zeros + match.group(2)
+
+    return _SUBSCRIPT_ZERO.sub(repl, text)
+
+
+def parse_number(text: str, whole: bool = False) -> float | None:
+    """A plain or abbreviated number (``1,234.5``, ``2.1T``, ``-0,33``) -> float.
+
+    ``whole``: the cell shows whole units, so one separator before 3 digits groups
+    thousands. Returns None for a missing marker (``--``, empty). Raises NumberFormatError.
+    """
+    text = normalise(text)
+    if text in _MISSING:
+        return None
+    text = _expand_subscript_zeros(text)
+    match = _NUMBER.match(text)
+    if not match:
+        raise NumberFormatError(f"not a number: {text!r}")
+    whole = whole and not match["suffix"]
+    value = _to_decimal(match["digits"], whole) * SUFFIXES.get(match["suffix"], Decimal(1))
+    result = float(-value if match["sign"] == "-" else value)
+    if not math.isfinite(result):
+        raise NumberFormatError(f"out of range: {text!r}")
+    return result
+
+
+def strip_currency(text: str) -> tuple[str, str | None]:
+    """Remove a leading (or trailing) currency token; returns (rest, token or None)."""
+    text = normalise(text)
+    sign = ""
+    if text and text[0] in "+-":
+        sign, text = text[0], text[1:]
+    for token in CURRENCY_TOKENS:
+        if text.startswith(token):
+            return sign + text[len(token) :], token
+        if text.endswith(token) and token not in ("$",):
+            return sign + text[: -len(token)], token
+    return sign + text, None
+
+
+def parse_money(text: str, whole: bool = False) -> float | None:
+    """A money cell (``$105,469.75``, ``€0.2726``, ``$2.1T``, ``$0.0₅1234``) -> float.
+
+    None for ``--`` and for ``< $0.01`` (a bound, not a value). ``whole`` as in
+    `parse_number`. Raises NumberFormatError.
+    """
+    text = normalise(text)
+    if text.startswith("<"):
+        return None
+    rest, _token = strip_currency(text)
+    return parse_number(rest, whole)
+
+
+def parse_percent(text: str, negative: bool | None = None) -> float | None:
+    """A percent cell (``0.24%``, ``-0,33%``, ``−1.5 %``) -> signed float.
+
+    ``negative`` is the caret direction when the cell has one (True = down); it
+    overrides any sign in the text, because the 2022-2025 markup only prints the
+    absolute value. None for ``--``. Raises NumberFormatError.
+    """
+    text = normalise(text)
+    if text.endswith("%"):
+        text = text[:-1]
+    value = parse_number(text)
+    if value is None or negative is None:
+        return value
+    return -abs(value) if negative else abs(value)
+
+
+def parse_amount(text: str, whole: bool = False) -> float | None:
+    """An amount with an optional unit (``612.96K BTC``, ``19.496.962 BTC *``) -> float.
+
+    The unit is the trailing non-numeric word; the not-mineable ``*`` is dropped.
+    Raises NumberFormatError.
+    """
+    text = text.replace("*", " ").strip()
+    parts = text.split()
+    if len(parts) > 1 and not re.fullmatch(r"[\d.,]+", parts[-1]):
+        text = " ".join(parts[:-1])
+    rest, _token = strip_currency(text)
+    return parse_number(rest, whole)
+
+
+def currency_of(text: str) -> str | None:
+    """The ISO code for the currency token a money cell starts with, if known."""
+    _rest, token = strip_currency(text)
+    return TOKEN_CURRENCIES.get(token) if token else None

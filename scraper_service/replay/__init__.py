@@ -1,0 +1,1 @@
+"""Replay source: realistic listing pages generated offline and served with lazy rendering."""

@@ -1,0 +1,340 @@
+"""The indexer as a real subprocess on the real stack (Kafka 3.9, Elasticsearch 9).
+
+Each test has its own topics, consumer group and index prefix. Every wait is
+bounded; a timeout fails the test with the indexer's log attached.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+
+from cryptoviz_core.schema import QuoteV1
+from indexer_service.documents import document_id
+from indexer_service.template import template_name
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+N = 10_000
+PARTITIONS = 3
+START = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # spans two UTC days
+WAIT_INDEXED_S = 180.0
+WAIT_EXIT_S = 60.0
+
+
+def quote(i: int) -> QuoteV1:
+    """Quote ``i`` of the test set: extreme values included, ids all distinct."""
+    return QuoteV1(
+        source="coinmarketcap" if i % 2 else "replay",
+        scraped_at=START + timedelta(minutes=i // 100, milliseconds=i % 100),
+        cmc_id=i + 1,
+        slug=f"coin-{i % 100}",
+        name=f"Coin {i % 100}",
+        symbol=f"C{i % 100}",
+        rank=(i % 100) + 1 if i % 7 else None,
+        currency="USD",
+        price=1e-10 * (i + 1) if i % 3 == 0 else 12345.678 + i,
+        change_1h_pct=-1.5 if i % 5 else None,
+        change_24h_pct=2.25,
+        change_7d_pct=None,
+        market_cap=2.5e12 + i,
+        volume_24h=1e9,
+        circulating_supply=21e6,
+        max_supply=None,
+        page=1 + (i % 100) // 50,
+        origin="json" if i % 2 else "dom",
+    )
+
+
+@dataclass
+class Env:
+    """One test's names and endpoints, plus helpers around them."""
+
+    kafka: str
+    es: Elasticsearch
+    es_url: str
+    topic: str
+    dlq: str
+    group: str
+    prefix: str
+    logs: Path
+
+    def produce(self, values: list[bytes | None], keys: list[bytes] | None = None) -> None:
+        producer = KafkaProducer(
+            bootstrap_servers=self.kafka, acks="all", linger_ms=20, batch_size=256 * 1024
+        )
+        for i, value in enumerate(values):
+            producer.send(self.topic, value=value, key=keys[i] if keys else b"k%d" % i)
+        producer.flush(timeout=60)
+        producer.close(timeout=10)
+
+    def start_indexer(self, name: str = "indexer", **env: str) -> subprocess.Popen[bytes]:
+        variables = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "ELASTICSEARCH_URL": self.es_url,
+            "INDEXER_TOPIC": self.topic,
+            "INDEXER_DLQ_TOPIC": self.dlq,
+            "INDEXER_CONSUMER_GROUP": self.group,
+            "INDEXER_INDEX_PREFIX": self.prefix,
+            "INDEXER_STATS_INTERVAL_S": "2",
+            "INDEXER_RETRY_INITIAL_S": "0.2",
+            "INDEXER_RETRY_MAX_S": "2",
+            "INDEXER_SESSION_TIMEOUT_MS": "10000",
+            **env,
+        }
+        log = (self.logs / f"{name}.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "indexer_service"],
+            cwd=REPO,
+            env=variables,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.logs.glob("*.log"))
+
+    def count(self) -> int:
+        if not self.es.indices.exists(index=f"{self.prefix}-*"):
+            return 0
+        self.es.indices.refresh(index=f"{self.prefix}-*")
+        return int(self.es.count(index=f"{self.prefix}-*")["count"])
+
+    def committed(self) -> int:
+        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+        try:
+            offsets = admin.list_group_offsets(self.group).get(self.group, {})
+        finally:
+            admin.close()
+        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == self.topic)
+
+    def wait_for(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.5)
+        pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
+
+    def dead_letters(self, expected: int, timeout_s: float = 60.0) -> list[Any]:
+        consumer = KafkaConsumer(
+            self.dlq,
+            bootstrap_servers=self.kafka,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            consumer_timeout_ms=2000,
+        )
+        found: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while len(found) < expected and time.monotonic() < deadline:
+                found.extend(consumer)  # stops after 2 s without a message
+        finally:
+            consumer.close()
+        return found
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
+    if process.poll() is None:
+        process.send_signal(sig)
+    return process.wait(timeout=WAIT_EXIT_S)
+
+
+@pytest.fixture
+def env(
+    kafka_bootstrap: str,
+    es: Elasticsearch,
+    es_url: str,
+    unique_name: Callable[[str], str],
+    tmp_path: Path,
+) -> Iterator[Env]:
+    test_env = Env(
+        kafka=kafka_bootstrap,
+        es=es,
+        es_url=es_url,
+        topic=unique_name("quotes"),
+        dlq=unique_name("dlq"),
+        group=unique_name("group"),
+        prefix=unique_name("idx"),
+        logs=tmp_path,
+    )
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics(
+        [
+            NewTopic(test_env.topic, num_partitions=PARTITIONS, replication_factor=1),
+            NewTopic(test_env.dlq, num_partitions=1, replication_factor=1),
+        ]
+    )
+    admin.close()
+    yield test_env
+    # Explicit names: the cluster refuses wildcard deletes (destructive_requires_name).
+    names = list(es.indices.get(index=f"{test_env.prefix}-*").body)
+    if names:
+        es.indices.delete(index=",".join(names))
+    es.options(ignore_status=404).indices.delete_index_template(name=template_name(test_env.prefix))
+
+
+def _assert_values(env: Env, sample: list[int]) -> None:
+    ids = [document_id(quote(i)) for i in sample]
+    found = {}
+    for i in sample:
+        q = quote(i)
+        hit = env.es.get(index=f"{env.prefix}-{q.scraped_at:%Y.%m.%d}", id=document_id(q))
+        found[hit["_id"]] = hit["_source"]
+    assert set(found) == set(ids)
+    for i in sample:
+        assert found[document_id(quote(i))] == quote(i).to_dict()
+
+
+def test_10000_messages_become_10000_documents_with_their_values(env: Env) -> None:
+    env.produce([quote(i).to_json() for i in range(N)])
+    indexer = env.start_indexer()
+    try:
+        env.wait_for("10000 committed", lambda: env.committed() == N, WAIT_INDEXED_S)
+        assert env.count() == N
+        _assert_values(env, [0, 1, 2, 3, 99, 100, 4999, 9999])
+        # The mappings are real: doubles keep sub-1e-8 prices and >1e12 caps.
+        tiny = env.es.count(index=f"{env.prefix}-*", query={"range": {"price": {"lt": 1e-8}}})
+        assert tiny["count"] == sum(1 for i in range(N) if quote(i).price < 1e-8)
+        big = env.es.count(index=f"{env.prefix}-*", query={"range": {"market_cap": {"gt": 1e12}}})
+        assert big["count"] == N
+        # Two UTC days -> two daily indices.
+        days = sorted(env.es.indices.get(index=f"{env.prefix}-*").body)
+        assert days == [f"{env.prefix}-2026.11.27", f"{env.prefix}-2026.11.28"]
+        mapping = env.es.indices.get_mapping(index=days[0]).body[days[0]]["mappings"]
+        assert mapping["properties"]["price"]["type"] == "double"
+    finally:
+        assert stop(indexer) == 0
+    assert env.dead_letters(expected=0, timeout_s=3) == []
+
+
+def test_resending_the_same_messages_leaves_10000_documents(env: Env) -> None:
+    values = [quote(i).to_json() for i in range(N)]
+    env.produce(values)
+    indexer = env.start_indexer()
+    try:
+        env.wait_for("first 10000 committed", lambda: env.committed() == N, WAIT_INDEXED_S)
+        env.produce(values)
+        env.wait_for("second 10000 committed", lambda: env.committed() == 2 * N, WAIT_INDEXED_S)
+        assert env.count() == N
+    finally:
+        assert stop(indexer) == 0
+
+
+def test_sigkill_mid_run_then_restart_leaves_exactly_10000(env: Env) -> None:
+    env.produce([quote(i).to_json() for i in range(N)])
+    small = {"INDEXER_BATCH_MAX_DOCS": "200", "INDEXER_BULK_CHUNK_DOCS": "100"}
+    first = env.start_indexer("first", **small)
+    try:
+        env.wait_for("some progress", lambda: env.committed() >= 1000, WAIT_INDEXED_S)
+    finally:
+        assert stop(first, signal.SIGKILL) == -signal.SIGKILL
+    assert env.committed() < N  # really killed mid-run
+    second = env.start_indexer("second")
+    try:
+        env.wait_for("10000 committed", lambda: env.committed() == N, WAIT_INDEXED_S)
+        assert env.count() == N
+    finally:
+        assert stop(second) == 0
+
+
+def test_elasticsearch_down_for_20s_then_every_document_is_there(env: Env, stack: Any) -> None:
+    env.produce([quote(i).to_json() for i in range(N)])
+    indexer = env.start_indexer(
+        INDEXER_BATCH_MAX_DOCS="200",
+        INDEXER_BULK_CHUNK_DOCS="100",
+        INDEXER_RETRY_MAX_ATTEMPTS="200",
+    )
+    try:
+        env.wait_for("some progress", lambda: env.committed() >= 500, WAIT_INDEXED_S)
+        stack.stop("elasticsearch")
+        try:
+            time.sleep(20)
+            assert indexer.poll() is None, env.log_text()
+            # Nothing is committed past what was written: commits stall during the outage.
+            stalled = env.committed()
+            time.sleep(3)
+            assert env.committed() == stalled
+        finally:
+            stack.start("elasticsearch")
+        env.wait_for("10000 committed", lambda: env.committed() == N, WAIT_INDEXED_S)
+        assert indexer.poll() is None
+        assert env.count() == N
+        assert "bulk write failed, retrying" in env.log_text()
+    finally:
+        assert stop(indexer) == 0
+    assert env.dead_letters(expected=0, timeout_s=3) == []
+
+
+def test_poison_messages_go_to_the_dlq_with_reasons_and_the_rest_is_indexed(env: Env) -> None:
+    # A daily index whose `slug` is a number: Elasticsearch rejects any quote of that day.
+    env.es.indices.create(
+        index=f"{env.prefix}-2026.01.01", mappings={"properties": {"slug": {"type": "long"}}}
+    )
+    good = [quote(i).to_json() for i in range(100)]
+    rejected = quote(0).model_copy(update={"scraped_at": datetime(2026, 1, 1, tzinfo=UTC)})
+    poison = {
+        b"malformed": b"{this is not json",
+        b"not-object": b"[1, 2, 3]",
+        b"wrong-types": quote(1).to_json().replace(b'"price":', b'"price":"cheap","x":'),
+        b"future": b'{"schema_version": 2, "slug": "bitcoin"}',
+        b"rejected": rejected.to_json(),
+    }
+    env.produce(good[:50] + list(poison.values()) + good[50:], keys=None)
+    indexer = env.start_indexer()
+    try:
+        total = len(good) + len(poison)
+        env.wait_for("all committed", lambda: env.committed() == total, WAIT_INDEXED_S)
+        assert env.count() == len(good)
+    finally:
+        assert stop(indexer) == 0
+    letters = env.dead_letters(expected=len(poison))
+    assert len(letters) == len(poison)
+    by_value = {m.value: dict(m.headers) for m in letters}
+    expected_reasons = {
+        b"malformed": b"malformed-json",
+        b"not-object": b"malformed-json",
+        b"wrong-types": b"schema-invalid",
+        b"future": b"unknown-schema-version",
+        b"rejected": b"elasticsearch-rejected",
+    }
+    for name, value in poison.items():
+        headers = by_value[value]  # the original payload, byte for byte
+        assert headers["dlq.reason"] == expected_reasons[name], name
+        assert headers["dlq.source.topic"] == env.topic.encode()
+        assert int(headers["dlq.source.partition"]) in range(PARTITIONS)
+        assert int(headers["dlq.source.offset"]) >= 0
+        assert headers["dlq.error"]
+    assert b"status 400" in by_value[poison[b"rejected"]]["dlq.error"]
+    assert b"price" in by_value[poison[b"wrong-types"]]["dlq.error"]
+    assert "dead_lettered_total" in env.log_text()
+
+
+def test_sigterm_commits_only_what_was_written_and_exits_cleanly(env: Env) -> None:
+    env.produce([quote(i).to_json() for i in range(N)])
+    indexer = env.start_indexer(INDEXER_BATCH_MAX_DOCS="300", INDEXER_BULK_CHUNK_DOCS="100")
+    try:
+        env.wait_for("some progress", lambda: env.committed() >= 600, WAIT_INDEXED_S)
+    finally:
+        assert stop(indexer, signal.SIGTERM) == 0
+    committed = env.committed()
+    # The batch in flight was finished and committed: what is committed is exactly
+    # what is searchable (ids are distinct), no more, no less.
+    assert 600 <= committed < N
+    assert env.count() == committed
+    assert '"msg": "indexer stopped"' in env.log_text()
