@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     elasticsearch_api_key: SecretStr | None = None
     # CA that signed the cluster's certificate; certificates are always verified.
     elasticsearch_ca_cert: Path | None = None
+    # Touched once per loop iteration when set (cryptoviz_core.health); the images set it.
+    health_file: Path | None = None
 
     def public_view(self) -> dict[str, Any]:
         """The settings as a loggable dict, with secrets masked."""

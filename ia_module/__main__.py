@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.elastic import connect
+from cryptoviz_core.health import wait_beating
 from cryptoviz_core.logs import configure_logging
 from ia_module.errors import NoData, StoreUnavailable
 from ia_module.settings import MODEL_NAMES, IASettings
@@ -59,7 +60,9 @@ def cmd_run(settings: IASettings, once: bool) -> int:
                 return 1
         if once:
             return 0
-        if stop.wait(max(0.0, period - (time.monotonic() - started))):
+        if wait_beating(
+            stop, max(0.0, period - (time.monotonic() - started)), settings.health_file
+        ):
             log.info("stopped")
             return 0
 

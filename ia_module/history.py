@@ -1,8 +1,9 @@
 """Read recent quotes for all coins from Elasticsearch, a bounded number of requests per cycle.
 
 One composite aggregation over ``slug`` x ``date_histogram(scraped_at, step)``
-with a ``top_metrics`` sub-aggregation returns, for each coin and step, the
-price and symbol of the last quote in that step. Elasticsearch does the
+with a one-hit ``top_hits`` sub-aggregation returns, for each coin and step,
+the price and symbol of the last quote in that step (``top_hits`` rather than
+``top_metrics``, which needs x-pack and the test cluster runs without it). Elasticsearch does the
 per-step reduction, so a cycle reads ``coins x steps`` buckets, paged 10,000 at
 a time, whatever the scrape rate. Expects the quotes mapping of schema v1:
 ``slug`` and ``symbol`` keyword, ``scraped_at`` date, ``price`` double.
@@ -98,9 +99,10 @@ def fetch_recent(
             "composite": composite,
             "aggs": {
                 "last": {
-                    "top_metrics": {
-                        "metrics": [{"field": "price"}, {"field": "symbol"}],
-                        "sort": {"scraped_at": "desc"},
+                    "top_hits": {
+                        "size": 1,
+                        "sort": [{"scraped_at": {"order": "desc"}}],
+                        "_source": {"includes": ["price", "symbol"]},
                     }
                 }
             },
@@ -125,10 +127,10 @@ def fetch_recent(
         if not agg:
             break
         for bucket in agg["buckets"]:
-            top = bucket["last"]["top"]
-            if not top:
+            hits = bucket["last"]["hits"]["hits"]
+            if not hits:
                 continue
-            metrics = top[0]["metrics"]
+            metrics = hits[0]["_source"]
             slug = bucket["key"]["slug"]
             coin = out.setdefault(slug, CoinHistory(slug, str(metrics.get("symbol") or slug)))
             coin.times.append(pd.Timestamp(bucket["key"]["t"], unit="ms", tz="UTC"))

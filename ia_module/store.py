@@ -5,7 +5,9 @@ Lifecycle: `start()` installs the index templates and creates the indices
 `metric_sums`, `write_metrics` and `purge` each make a bounded number of
 requests. Every write uses a deterministic ``_id``, so replaying a cycle
 overwrites instead of duplicating. Nothing is ever deleted wholesale: `purge`
-removes only documents older than the retention by delete_by_query.
+removes only documents older than the retention, by id (search, then bulk
+delete), because ``_delete_by_query`` lives in a module that minimal clusters
+such as the test stack do not have.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_PAGE = 10_000
 BULK_CHUNK = 2_000
+PURGE_PAGES = 10  # bounds one purge to 100,000 deletions per index
 
 _PRICE = {"type": "double"}
 PREDICTION_MAPPING: dict[str, Any] = {
@@ -279,26 +282,35 @@ class ForecastStore:
     def purge(self, older_than: pd.Timestamp) -> int:
         """Delete predictions issued and metrics computed before ``older_than``; returns count.
 
-        delete_by_query with ``conflicts=proceed``: a document updated meanwhile
-        is simply kept until the next purge.
+        At most ``PURGE_PAGES`` pages of ``SEARCH_PAGE`` ids per index per call,
+        so a long backlog is worked off over several cycles, never in one burst.
         """
         deleted = 0
         for index, field in (
             (self.predictions_index, "issued_at"),
             (self.metrics_index, "window_end"),
         ):
-            resp = with_retries(
-                lambda index=index, field=field: self.es.delete_by_query(
-                    index=index,
-                    query={"range": {field: {"lt": format_timestamp(older_than)}}},
-                    conflicts="proceed",
-                    ignore_unavailable=True,
-                    refresh=True,
-                ),
-                "purge",
-                self.backoff,
-            )
-            deleted += int(resp.get("deleted", 0))
+            for _ in range(PURGE_PAGES):
+                resp = with_retries(
+                    lambda index=index, field=field: self.es.search(
+                        index=index,
+                        query={"range": {field: {"lt": format_timestamp(older_than)}}},
+                        size=SEARCH_PAGE,
+                        source=False,
+                        ignore_unavailable=True,
+                    ),
+                    "find expired documents",
+                    self.backoff,
+                )
+                ids = [hit["_id"] for hit in resp["hits"]["hits"]]
+                if not ids:
+                    break
+                actions = ({"_op_type": "delete", "_index": index, "_id": i} for i in ids)
+                for ok, item in streaming_bulk(
+                    self.es, actions, max_retries=3, raise_on_error=False, refresh=True
+                ):
+                    # A document already gone (404) counts as purged too.
+                    deleted += int(ok or item.get("delete", {}).get("status") == 404)
         return deleted
 
     def refresh(self) -> None:

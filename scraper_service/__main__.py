@@ -84,6 +84,7 @@ def _run(settings: ScraperSettings, once: bool) -> int:
         backoff=Backoff(settings.scraper_backoff_initial_s, settings.scraper_backoff_max_s),
         snapshot_dir=settings.scraper_snapshot_dir,
         snapshot_keep=settings.scraper_snapshot_keep,
+        health_file=settings.health_file,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.health import wait_beating
 from cryptoviz_core.schema import QuoteV1
 from scraper_service.exceptions import BrowserError, LayoutNotFound, PageRefused, PublishError
 from scraper_service.listing import PageResult, Source, parse_page
@@ -66,12 +67,14 @@ class Scraper:
         backoff: Backoff,
         snapshot_dir: Path | None = None,
         snapshot_keep: int = 20,
+        health_file: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.fetch, self.sink, self.page_urls, self.source = fetch, sink, page_urls, source
         self.interval_s, self.jitter_s, self.backoff = interval_s, jitter_s, backoff
         self.snapshot_dir, self.snapshot_keep = snapshot_dir, snapshot_keep
+        self.health_file = health_file
         self.clock, self.rng = clock, rng or random.Random()
         self.failures = 0  # consecutive failed cycles, drives the backoff
         self._last_load: dict[int, float] = {}
@@ -163,7 +166,7 @@ class Scraper:
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:
                 return
-            stop.wait(self.next_delay(summary))
+            wait_beating(stop, self.next_delay(summary), self.health_file)
 
     def _snapshot(self, html: str, page: int) -> None:
         """Keep the bad page for debugging; at most ``snapshot_keep`` files are kept."""

@@ -3,6 +3,8 @@ deterministic ids, and a second cycle adds predictions without touching the firs
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,12 +71,17 @@ def index_quotes(
 
 
 @pytest.fixture
-def settings(es_url: str, unique_name: str) -> IASettings:
+def prefix(unique_name: Callable[[str], str]) -> str:
+    return unique_name("ia")
+
+
+@pytest.fixture
+def settings(es_url: str, prefix: str) -> IASettings:
     return IASettings(
         elasticsearch_url=es_url,
-        ia_quotes_index=f"{unique_name}-quotes-*",
-        ia_predictions_index=f"{unique_name}-predictions",
-        ia_metrics_index=f"{unique_name}-metrics",
+        ia_quotes_index=f"{prefix}-quotes-*",
+        ia_predictions_index=f"{prefix}-predictions",
+        ia_metrics_index=f"{prefix}-metrics",
         ia_history_hours=12,
         ia_score_window_hours=1,
     )
@@ -100,9 +107,9 @@ def all_predictions(es: Elasticsearch, index: str) -> dict[str, dict]:
 
 
 def test_two_cycles_write_predictions_scores_and_metrics(
-    es: Elasticsearch, settings: IASettings, store: ForecastStore, unique_name: str
+    es: Elasticsearch, settings: IASettings, store: ForecastStore, prefix: str
 ) -> None:
-    quotes = f"{unique_name}-quotes-2026.11.28"
+    quotes = f"{prefix}-quotes-2026.11.28"
     es.indices.create(index=quotes, mappings=QUOTES_MAPPING)
     later = NOW + pd.Timedelta(hours=1)
     index_quotes(es, quotes, later, points=156, skip=0)
@@ -148,9 +155,9 @@ def test_two_cycles_write_predictions_scores_and_metrics(
 
 
 def test_purge_deletes_only_documents_older_than_retention(
-    es: Elasticsearch, settings: IASettings, store: ForecastStore, unique_name: str
+    es: Elasticsearch, settings: IASettings, store: ForecastStore, prefix: str
 ) -> None:
-    quotes = f"{unique_name}-quotes-2026.11.28"
+    quotes = f"{prefix}-quotes-2026.11.28"
     es.indices.create(index=quotes, mappings=QUOTES_MAPPING)
     index_quotes(es, quotes, NOW, points=60)
     run_cycle(settings, store, now=NOW)

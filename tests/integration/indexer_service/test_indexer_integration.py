@@ -95,6 +95,8 @@ class Env:
             "INDEXER_RETRY_INITIAL_S": "0.2",
             "INDEXER_RETRY_MAX_S": "2",
             "INDEXER_SESSION_TIMEOUT_MS": "10000",
+            # The test data has fixed dates; retention is tested on its own.
+            "INDEXER_RETENTION_DAYS": "36500",
             **env,
         }
         log = (self.logs / f"{name}.log").open("ab")
@@ -106,8 +108,10 @@ class Env:
             stderr=subprocess.STDOUT,
         )
 
-    def log_text(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in self.logs.glob("*.log"))
+    def log_text(self, tail: int | None = 4000) -> str:
+        """The indexer logs; only the last ``tail`` characters of each (None: all)."""
+        texts = (p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+        return "\n".join(t if tail is None else t[-tail:] for t in texts)
 
     def count(self) -> int:
         if not self.es.indices.exists(index=f"{self.prefix}-*"):
@@ -275,7 +279,7 @@ def test_elasticsearch_down_for_20s_then_every_document_is_there(env: Env, stack
         env.wait_for("10000 committed", lambda: env.committed() == N, WAIT_INDEXED_S)
         assert indexer.poll() is None
         assert env.count() == N
-        assert "bulk write failed, retrying" in env.log_text()
+        assert "bulk write failed, retrying" in env.log_text(tail=None)
     finally:
         assert stop(indexer) == 0
     assert env.dead_letters(expected=0, timeout_s=3) == []
@@ -322,7 +326,7 @@ def test_poison_messages_go_to_the_dlq_with_reasons_and_the_rest_is_indexed(env:
         assert headers["dlq.error"]
     assert b"status 400" in by_value[poison[b"rejected"]]["dlq.error"]
     assert b"price" in by_value[poison[b"wrong-types"]]["dlq.error"]
-    assert "dead_lettered_total" in env.log_text()
+    assert "dead_lettered_total" in env.log_text(tail=None)
 
 
 def test_sigterm_commits_only_what_was_written_and_exits_cleanly(env: Env) -> None:
@@ -337,4 +341,23 @@ def test_sigterm_commits_only_what_was_written_and_exits_cleanly(env: Env) -> No
     # what is searchable (ids are distinct), no more, no less.
     assert 600 <= committed < N
     assert env.count() == committed
-    assert '"msg": "indexer stopped"' in env.log_text()
+    assert '"msg": "indexer stopped"' in env.log_text(tail=None)
+
+
+def test_retention_deletes_only_expired_daily_indices(env: Env) -> None:
+    today = datetime.now(UTC).date()
+    keep = [f"{env.prefix}-{today:%Y.%m.%d}", f"{env.prefix}-{today - timedelta(days=2):%Y.%m.%d}"]
+    expired = [f"{env.prefix}-2001.01.01", f"{env.prefix}-{today - timedelta(days=4):%Y.%m.%d}"]
+    unrelated = f"{env.prefix}-notes"
+    for name in [*keep, *expired, unrelated]:
+        env.es.indices.create(index=name)
+    indexer = env.start_indexer(INDEXER_RETENTION_DAYS="3")
+
+    def remaining() -> set[str]:
+        return set(env.es.indices.get(index=f"{env.prefix}-*").body)
+
+    try:
+        env.wait_for("expired indices deleted", lambda: remaining().isdisjoint(expired), 60)
+        assert remaining() == {*keep, unrelated}
+    finally:
+        assert stop(indexer) == 0

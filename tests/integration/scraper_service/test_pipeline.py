@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
@@ -18,8 +19,10 @@ from scraper_service.service import Scraper
 pytestmark = pytest.mark.integration
 
 
-def test_one_cycle_lands_every_quote_in_kafka(kafka_bootstrap: str, unique_name: str) -> None:
-    topic = unique_name
+def test_one_cycle_lands_every_quote_in_kafka(
+    kafka_bootstrap: str, unique_name: Callable[[str], str]
+) -> None:
+    topic = unique_name("quotes")
     assert ensure_topic(kafka_bootstrap, topic, 3, 1, 3_600_000) is True
     assert ensure_topic(kafka_bootstrap, topic, 3, 1, 3_600_000) is False  # idempotent
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)

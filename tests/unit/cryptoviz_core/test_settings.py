@@ -22,3 +22,15 @@ def test_bad_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
     with pytest.raises(ValueError, match="log_level"):
         ServiceSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_heartbeat_touches_and_survives_an_unwritable_path(tmp_path) -> None:
+    from cryptoviz_core.health import beat
+
+    target = tmp_path / "beat"
+    beat(target)
+    first = target.stat().st_mtime_ns
+    beat(target)
+    assert target.stat().st_mtime_ns >= first
+    beat(tmp_path / "missing-dir" / "beat")  # logged, not raised
+    beat(None)

@@ -1,0 +1,141 @@
+"""Settings of the local runner (``python -m pipeline_runner`` / ``make run``).
+
+Read once at start-up from the environment (then ``.env``). The two knobs a
+user reaches for keep short names: ``SOURCE`` and ``DURATION``; everything
+else is ``RUN_*``. The runner never changes the services' own defaults: it
+passes the demo tuning below to its children through their environment, and
+only in replay mode, and a variable the user already set always wins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cryptoviz_core.schema import DLQ_TOPIC, QUOTES_TOPIC
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LIVE_URL = "https://coinmarketcap.com/"
+
+# Replay-mode demo tuning, chosen so predictions show up within about two minutes:
+# a scrape every 10 s feeds a 10 s grid, so 9 points (IA_MIN_POINTS, the least
+# allowed for a 6-step horizon) exist ~90 s after the first scrape, and an IA cycle
+# every 30 s picks them up. One hour of history keeps each cycle's read small
+# (360 steps x ~100 coins) where the 24 h default at 10 s would be ~90 pages.
+REPLAY_DEMO_ENV: dict[str, str] = {
+    "SCRAPER_INTERVAL_S": "10",
+    "SCRAPER_JITTER_S": "0",
+    # The replay pages never refuse; a crashed page load should retry soon.
+    "SCRAPER_BACKOFF_INITIAL_S": "5",
+    "SCRAPER_BACKOFF_MAX_S": "30",
+    "IA_STEP": "10s",
+    "IA_HORIZON": "6",
+    "IA_MIN_POINTS": "9",
+    "IA_INTERVAL_MIN": "0.5",
+    "IA_HISTORY_HOURS": "1",
+    "IA_SCORE_WINDOW_HOURS": "1",
+    "INDEXER_STATS_INTERVAL_S": "5",
+}
+
+
+class RunSettings(BaseSettings):
+    """Frozen; ``SOURCE=replay DURATION=90`` or ``RUN_SOURCE``/``RUN_DURATION`` alike."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # auto: live CoinMarketCap when a short probe reaches it at start, else replay.
+    source: Literal["auto", "live", "replay"] = Field(
+        default="auto", validation_alias=AliasChoices("SOURCE", "RUN_SOURCE")
+    )
+    # Seconds before the runner stops by itself and prints the summary; None runs until Ctrl-C.
+    duration: float | None = Field(
+        default=None, gt=0, validation_alias=AliasChoices("DURATION", "RUN_DURATION")
+    )
+    # Seconds between two refreshes of the live view (or log lines without a TTY).
+    refresh_s: float = Field(default=3.0, ge=0.5, validation_alias="RUN_REFRESH_S")
+    # Marks every child (``-X cryptoviz_run=<id>`` and the environment) and names the log dir.
+    run_id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex[:12],
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        validation_alias="RUN_ID",
+    )
+    log_dir: Path = Field(default=REPO_ROOT / ".cache" / "run", validation_alias="RUN_LOG_DIR")
+    live_url: str = Field(default=LIVE_URL, validation_alias="RUN_LIVE_URL")
+    # The start-up reachability probe of the live site, whole request included.
+    probe_timeout_s: float = Field(default=5.0, gt=0, le=30, validation_alias="RUN_PROBE_TIMEOUT_S")
+    # Where the runner serves the bundled replay pages; 0 picks a free loopback port.
+    replay_port: int = Field(default=0, ge=0, le=65535, validation_alias="RUN_REPLAY_PORT")
+
+    # Names the children use; a test sets unique ones so concurrent runs never mix.
+    topic: str = Field(default=QUOTES_TOPIC, validation_alias="RUN_TOPIC")
+    dlq_topic: str = Field(default=DLQ_TOPIC, validation_alias="RUN_DLQ_TOPIC")
+    consumer_group: str = Field(default="cryptoviz-indexer", validation_alias="RUN_CONSUMER_GROUP")
+    index_prefix: str = Field(
+        default="crypto-quotes",
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        validation_alias="RUN_INDEX_PREFIX",
+    )
+    predictions_index: str = Field(
+        default="crypto-predictions", validation_alias="RUN_PREDICTIONS_INDEX"
+    )
+    metrics_index: str = Field(
+        default="crypto-forecast-metrics", validation_alias="RUN_METRICS_INDEX"
+    )
+
+    # Crash restarts: backoff from initial to max seconds; a child that crashes
+    # this many times in a row, never staying up ``stable_after_s``, stops the run.
+    restart_initial_s: float = Field(default=1.0, gt=0, validation_alias="RUN_RESTART_INITIAL_S")
+    restart_max_s: float = Field(default=30.0, gt=0, validation_alias="RUN_RESTART_MAX_S")
+    restart_max_attempts: int = Field(default=5, ge=1, validation_alias="RUN_RESTART_MAX_ATTEMPTS")
+    stable_after_s: float = Field(default=60.0, gt=0, validation_alias="RUN_STABLE_AFTER_S")
+    # SIGTERM to SIGKILL, per child; the scraper closes Chromium in well under this.
+    stop_grace_s: float = Field(default=15.0, gt=0, validation_alias="RUN_STOP_GRACE_S")
+    # Bound on waiting, at the end of a DURATION run, for the indexer to catch up.
+    drain_timeout_s: float = Field(default=60.0, gt=0, validation_alias="RUN_DRAIN_TIMEOUT_S")
+
+    @property
+    def run_dir(self) -> Path:
+        """``log_dir/<run_id>``: the children's log files and heartbeats."""
+        return self.log_dir / self.run_id
+
+
+def child_env(
+    settings: RunSettings,
+    base: dict[str, str],
+    *,
+    kafka: str,
+    elasticsearch: str,
+    replay_url: str | None,
+) -> dict[str, str]:
+    """The environment of every child: ``base`` (normally ``os.environ``) plus the run's wiring.
+
+    Pure. Precedence, lowest first: replay demo tuning (only when ``replay_url``
+    is set), ``base``, then what the run must control (endpoints, names, source).
+    """
+    demo = REPLAY_DEMO_ENV if replay_url is not None else {}
+    forced = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "ELASTICSEARCH_URL": elasticsearch,
+        "CRYPTOVIZ_RUN_ID": settings.run_id,
+        "SCRAPER_TOPIC": settings.topic,
+        "SCRAPER_SOURCE": "live" if replay_url is None else "replay",
+        "INDEXER_TOPIC": settings.topic,
+        "INDEXER_DLQ_TOPIC": settings.dlq_topic,
+        "INDEXER_CONSUMER_GROUP": settings.consumer_group,
+        "INDEXER_INDEX_PREFIX": settings.index_prefix,
+        "IA_QUOTES_INDEX": f"{settings.index_prefix}-*",
+        "IA_PREDICTIONS_INDEX": settings.predictions_index,
+        "IA_METRICS_INDEX": settings.metrics_index,
+        # Children are plain pipes to log files: unbuffered so a crash loses no line.
+        "PYTHONUNBUFFERED": "1",
+    }
+    if replay_url is None:
+        forced["SCRAPER_BASE_URL"] = settings.live_url
+    else:
+        forced["SCRAPER_BASE_URL"] = replay_url
+        forced["SCRAPER_REPLAY_SERVE"] = "false"
+    return {**demo, **base, **forced}
