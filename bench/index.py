@@ -182,6 +182,15 @@ def run_indexer(
     return elapsed, peak
 
 
+def cleanup(es: Elasticsearch, prefixes: list[str]) -> None:
+    """Delete the bench's indices (by name: wildcard deletes are refused) and templates."""
+    for prefix in prefixes:
+        names = list(es.indices.get(index=f"{prefix}-*").body)
+        if names:
+            es.indices.delete(index=",".join(names))
+        es.options(ignore_status=404).indices.delete_index_template(name=template_name(prefix))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kafka")
@@ -217,12 +226,7 @@ def main() -> int:
     indexer_s, rss = run_indexer(kafka, es_url, es, f"{run}-quotes", f"{run}-idx", n, env)
     raw_s = raw_bulk(es, f"{run}-raw", qs, chunk, parallel)
 
-    for prefix in ("warmup", "idx", "raw"):
-        es.options(ignore_status=404).indices.delete(index=f"{run}-{prefix}-*")
-        es.options(ignore_status=404).indices.delete_index_template(
-            name=template_name(f"{run}-{prefix}")
-        )
-
+    cleanup(es, [f"{run}-{part}" for part in ("warmup", "idx", "raw")])
     indexer_rate, raw_rate = n / indexer_s, n / raw_s
     result: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

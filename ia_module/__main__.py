@@ -114,7 +114,7 @@ def parser() -> argparse.ArgumentParser:
         help="rolling-origin backtest of every model on a CSV",
         description=(
             "Columns: timestamp (or date; naive times are UTC), slug or symbol (or ticker), "
-            "price (or close). Prints one row per model (MASE vs naive, sMAPE, 80%% and 95%% "
+            "price (or close). Prints one row per model (MASE vs naive, sMAPE, 80% and 95% "
             "coverage) and a last line naming the best model and its MASE."
         ),
     )

@@ -52,7 +52,7 @@ def _run(settings: ScraperSettings, once: bool) -> int:
     log.info("starting", extra={"settings": settings.public_view()})
     replay = None
     base_url = settings.scraper_base_url
-    if settings.scraper_source == "replay":
+    if settings.scraper_source == "replay" and settings.scraper_replay_serve:
         replay = ReplayServer(port=settings.scraper_replay_port)
         base_url = replay.start()
     ensure_topic(

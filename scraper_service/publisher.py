@@ -19,6 +19,10 @@ from scraper_service.exceptions import PublishError
 log = logging.getLogger(__name__)
 
 ADMIN_TIMEOUT_MS = 30_000
+LINGER_MS = 5
+# Per request; the producer retries within delivery_timeout, which must exceed
+# linger + request timeout (kafka-python refuses the config otherwise).
+REQUEST_TIMEOUT_MS = 10_000
 COMPRESSION = "gzip"  # built into kafka-python; lz4/zstd need extra native packages
 
 
@@ -69,7 +73,8 @@ class Publisher:
                 acks="all",
                 enable_idempotence=True,
                 compression_type=COMPRESSION,
-                linger_ms=5,
+                linger_ms=LINGER_MS,
+                request_timeout_ms=REQUEST_TIMEOUT_MS,
                 delivery_timeout_ms=int(self.delivery_timeout_s * 1000),
                 # Topics are created explicitly, with their partitions and retention.
                 allow_auto_create_topics=False,

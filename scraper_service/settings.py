@@ -18,6 +18,9 @@ class ScraperSettings(ServiceSettings):
     scraper_base_url: str = "https://coinmarketcap.com/"
     # Replay source only: where its local server listens (0 = any free port).
     scraper_replay_port: int = Field(default=0, ge=0, le=65535)
+    # Replay source only: false when another process (the local runner) already
+    # serves the replay pages at SCRAPER_BASE_URL, so they keep cycling across restarts.
+    scraper_replay_serve: bool = True
     scraper_pages: int = Field(default=1, ge=1, le=100)
     scraper_interval_s: float = Field(default=60.0, ge=1.0)
     scraper_jitter_s: float = Field(default=5.0, ge=0.0)
@@ -37,7 +40,8 @@ class ScraperSettings(ServiceSettings):
     scraper_topic_partitions: int = Field(default=3, ge=1)
     scraper_topic_replication: int = Field(default=1, ge=1)
     scraper_topic_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=60_000)
-    scraper_delivery_timeout_s: float = Field(default=30.0, gt=0)
+    # Must exceed the producer's 10 s request timeout (publisher.REQUEST_TIMEOUT_MS).
+    scraper_delivery_timeout_s: float = Field(default=30.0, gt=11)
 
     def page_url(self, page: int, base_url: str | None = None) -> str:
         """The listing URL of ``page`` (1-based): the base URL, then ``?page=N`` from 2 on."""

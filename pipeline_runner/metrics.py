@@ -1,0 +1,106 @@
+"""Pure pipeline figures: rates, freshness and lag computed from raw numbers.
+
+`sources` reads the raw numbers (offsets, counts, timestamps); this module
+only does arithmetic on them, so the view and the summary are unit-tested
+without a broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CoinRow:
+    """One coin of the view: its latest quote and, when one exists, its latest forecast."""
+
+    slug: str
+    symbol: str
+    market_cap: float | None
+    price: float
+    change_24h_pct: float | None
+    yhat: float | None = None
+    lo80: float | None = None
+    hi80: float | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Everything read in one refresh, at ``taken_at`` (monotonic seconds).
+
+    Offsets are summed over partitions; a missing topic reads as 0.
+    """
+
+    taken_at: float
+    scraped: int
+    dead_lettered: int
+    lag: int
+    indexed: int
+    coins: int
+    predictions: int
+    last_scraped_at: datetime | None
+    top: tuple[CoinRow, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the view shows besides the coin table; rates are per second, None until known."""
+
+    scraped_per_s: float | None
+    indexed_per_s: float | None
+    freshness_s: float | None
+    lag: int
+
+
+def total_lag(end_offsets: Mapping[int, int], committed: Mapping[int, int | None]) -> int:
+    """Messages of a topic the group has not committed yet, summed over partitions.
+
+    A partition without a committed offset counts from 0: the indexer reads a
+    new group from the earliest offset. Never negative.
+    """
+    return sum(max(0, end - (committed.get(p) or 0)) for p, end in end_offsets.items())
+
+
+def rate(previous: int, current: int, seconds: float) -> float | None:
+    """Per-second increase between two readings; None when no time passed.
+
+    A decrease (a topic recreated, an index deleted) reads as 0, not negative.
+    """
+    if seconds <= 0:
+        return None
+    return max(0, current - previous) / seconds
+
+
+def freshness(now: datetime, last: datetime | None) -> float | None:
+    """Seconds from the newest scraped quote to ``now`` (both aware); None before any quote."""
+    if last is None:
+        return None
+    return max(0.0, (now - last).total_seconds())
+
+
+def figures(previous: Sample | None, current: Sample, now: datetime) -> Figures:
+    """The view's figures for ``current``, rates taken against ``previous`` when given."""
+    seconds = current.taken_at - previous.taken_at if previous is not None else 0.0
+    return Figures(
+        scraped_per_s=rate(previous.scraped, current.scraped, seconds) if previous else None,
+        indexed_per_s=rate(previous.indexed, current.indexed, seconds) if previous else None,
+        freshness_s=freshness(now, current.last_scraped_at),
+        lag=current.lag,
+    )
+
+
+def top_coins(latest: list[CoinRow], n: int = 10) -> list[CoinRow]:
+    """The ``n`` coins of largest market cap; coins without one come last, by slug."""
+    return sorted(
+        latest, key=lambda c: (c.market_cap is None, -(c.market_cap or 0.0), c.slug)
+    )[:n]
+
+
+def summary_line(indexed: int, coins: int, predictions: int, dead_lettered: int) -> str:
+    """The last line a DURATION run prints; tests and scripts parse it."""
+    return (
+        f"indexed {indexed} quotes for {coins} coins, "
+        f"{predictions} predictions, {dead_lettered} dead-lettered"
+    )
