@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 OS_PACKAGES := chromium chromium-driver maven docker-compose
 OS_COMMANDS := chromium chromedriver mvn docker-compose
 
-.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration bench clean
+.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration bench clean run
 
 setup: os-packages venv stack-artifacts
 
@@ -43,6 +43,10 @@ test-unit: venv
 
 test-integration: setup
 	$(PY) -m pytest tests/integration
+
+# The whole pipeline on the local stack with a live view; SOURCE=live|replay, DURATION=seconds.
+run: setup
+	$(PY) -m pipeline_runner
 
 clean:
 	-$(PY) -m devstack down

@@ -38,7 +38,7 @@ from devstack.errors import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
 from pipeline_runner.metrics import Sample, figures, summary_line
 from pipeline_runner.settings import RunSettings, child_env
-from pipeline_runner.sources import PipelineSources, SourceUnavailable, probe_live
+from pipeline_runner.sources import ES_TIMEOUT_S, PipelineSources, SourceUnavailable, probe_live
 from pipeline_runner.supervisor import ChildGaveUp, ChildSpec, Supervisor
 from pipeline_runner.view import LiveView, LogView, View
 
@@ -48,6 +48,9 @@ log = logging.getLogger("pipeline_runner")
 POLL_S = 0.5
 # Between two lag readings while draining at the end of a DURATION run.
 DRAIN_POLL_S = 1.0
+# The final counts ride out a short Elasticsearch restart (fault tests share the stack).
+FINAL_READ_ATTEMPTS = 10
+FINAL_READ_PAUSE_S = 3.0
 # Start order; a stop goes in reverse, so the scraper stops first and the indexer last.
 CHILDREN = (
     ("indexer", "indexer_service"),
@@ -217,7 +220,8 @@ def supervise(
                 log.warning("reading skipped", extra={"error": str(err)})
             else:
                 milestones.observe(sample)
-                view.update(sample, figures(previous, sample, datetime.now(UTC)), supervisor.states())
+                current = figures(previous, sample, datetime.now(UTC))
+                view.update(sample, current, supervisor.states())
                 previous = sample
         stop.wait(POLL_S)
     return False
@@ -231,11 +235,16 @@ def finish(settings: RunSettings, supervisor: Supervisor, sources: PipelineSourc
     supervisor.stop(["scraper"])
     lag = drain(sources, settings.drain_timeout_s)
     supervisor.stop()
-    try:
-        sources.refresh()
-        counts = sources.counts()
-    except SourceUnavailable as err:
-        raise RunError(f"cannot read the final counts: {err}") from err
+    for attempt in range(1, FINAL_READ_ATTEMPTS + 1):
+        try:
+            sources.refresh()
+            counts = sources.counts()
+            break
+        except SourceUnavailable as err:
+            if attempt == FINAL_READ_ATTEMPTS:
+                raise RunError(f"cannot read the final counts: {err}") from err
+            log.warning("final counts unavailable, retrying", extra={"attempt": attempt})
+            time.sleep(FINAL_READ_PAUSE_S)
     if lag:
         log.warning("summary counts exclude undrained quotes", extra={"lag": lag})
     return summary_line(counts.indexed, counts.coins, counts.predictions, counts.dead_lettered)
@@ -268,7 +277,9 @@ def cmd_run(settings: RunSettings, stop: threading.Event, tty: bool) -> int:
                 grace_s=settings.stop_grace_s,
             )
         )
-        es = connect(ServiceSettings(elasticsearch_url=endpoints.elasticsearch))
+        es = connect(
+            ServiceSettings(elasticsearch_url=endpoints.elasticsearch), request_timeout=ES_TIMEOUT_S
+        )
         exits.callback(es.close)
         sources = PipelineSources(settings, endpoints.kafka, es)
         exits.callback(sources.close)

@@ -93,9 +93,7 @@ def figures(previous: Sample | None, current: Sample, now: datetime) -> Figures:
 
 def top_coins(latest: list[CoinRow], n: int = 10) -> list[CoinRow]:
     """The ``n`` coins of largest market cap; coins without one come last, by slug."""
-    return sorted(
-        latest, key=lambda c: (c.market_cap is None, -(c.market_cap or 0.0), c.slug)
-    )[:n]
+    return sorted(latest, key=lambda c: (c.market_cap is None, -(c.market_cap or 0.0), c.slug))[:n]
 
 
 def summary_line(indexed: int, coins: int, predictions: int, dead_lettered: int) -> str:

@@ -25,6 +25,7 @@ from pipeline_runner.settings import RunSettings
 log = logging.getLogger(__name__)
 
 KAFKA_TIMEOUT_MS = 5_000
+# Per request; the runner builds its client with it (connect(..., request_timeout=...)).
 ES_TIMEOUT_S = 10.0
 # Coins considered for the top 10: any listing page has far fewer.
 MAX_COINS = 10_000
@@ -93,7 +94,8 @@ class PipelineSources:
     def end_offsets(self, topic: str) -> dict[int, int]:
         """Per partition, the offset the next message will get; {} for a missing topic."""
         consumer = self._kafka()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        ids = sorted(consumer.partitions_for_topic(topic))
+        partitions = [TopicPartition(topic, p) for p in ids]
         if not partitions:
             return {}
         ends = consumer.end_offsets(partitions, timeout_ms=KAFKA_TIMEOUT_MS)
@@ -125,13 +127,11 @@ class PipelineSources:
                 aggs={"coins": {"terms": {"field": "slug", "size": MAX_COINS}}},
                 ignore_unavailable=True,
                 allow_no_indices=True,
-                request_timeout=ES_TIMEOUT_S,
             )
             predictions = self.es.count(
                 index=self.settings.predictions_index,
                 ignore_unavailable=True,
                 allow_no_indices=True,
-                request_timeout=ES_TIMEOUT_S,
             )["count"]
         except (KafkaError, ApiError, TransportError) as err:
             raise SourceUnavailable(f"{type(err).__name__}: {err}") from err
@@ -150,7 +150,6 @@ class PipelineSources:
                 index=f"{self.quotes_pattern},{self.settings.predictions_index}",
                 ignore_unavailable=True,
                 allow_no_indices=True,
-                request_timeout=ES_TIMEOUT_S,
             )
         except (ApiError, TransportError) as err:
             raise SourceUnavailable(f"{type(err).__name__}: {err}") from err
@@ -166,10 +165,7 @@ class PipelineSources:
         except (KafkaError, ApiError, TransportError) as err:
             raise SourceUnavailable(f"{type(err).__name__}: {err}") from err
         counts = self.counts()
-        rows = tuple(
-            replace(c, **forecasts[c.slug]) if c.slug in forecasts else c
-            for c in top
-        )
+        rows = tuple(replace(c, **forecasts[c.slug]) if c.slug in forecasts else c for c in top)
         return Sample(
             taken_at=time.monotonic(),
             scraped=sum(ends.values()),
@@ -210,7 +206,6 @@ class PipelineSources:
             },
             ignore_unavailable=True,
             allow_no_indices=True,
-            request_timeout=ES_TIMEOUT_S,
         )
         aggs = resp.get("aggregations", {})
         rows = []
@@ -251,7 +246,6 @@ class PipelineSources:
             },
             ignore_unavailable=True,
             allow_no_indices=True,
-            request_timeout=ES_TIMEOUT_S,
         )
         out = {}
         for bucket in resp.get("aggregations", {}).get("coins", {}).get("buckets", []):

@@ -110,6 +110,8 @@ def stop_group(pgid: int, process: subprocess.Popen[bytes] | None, grace_s: floa
         log.warning("child ignored SIGTERM, killing", extra={"pgid": pgid, "grace_s": grace_s})
         _signal_group(pgid, signal.SIGKILL)
         _wait_group(pgid, process, KILL_WAIT_S)
+    if process is not None:
+        process.poll()  # the leader may have exited after the loop's last poll
     return graceful
 
 

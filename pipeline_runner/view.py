@@ -84,9 +84,7 @@ def render(
         table.add_column(col, justify="left" if col == "coin" else "right")
     for i, coin in enumerate(sample.top, 1):
         change = coin.change_24h_pct
-        change_text = Text(
-            _num(change, "+.2f"), style="green" if (change or 0) >= 0 else "red"
-        )
+        change_text = Text(_num(change, "+.2f"), style="green" if (change or 0) >= 0 else "red")
         band = "-" if coin.lo80 is None else f"{_price(coin.lo80)} .. {_price(coin.hi80)}"
         table.add_row(
             str(i),
