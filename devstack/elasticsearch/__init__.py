@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import os
 import platform
 import pwd
@@ -47,6 +48,7 @@ from typing import Final, NamedTuple
 
 from devstack.errors import DevstackError
 from devstack.jdk import find_java
+from devstack.maven import run_copy
 
 __all__ = [
     "ELASTICSEARCH_VERSION",
@@ -69,7 +71,6 @@ _MIN_JAVA: Final = 21  # Elasticsearch 9.x requirement
 _STAMP: Final = ".devstack-assembled"  # marks a complete home; holds the inputs' fingerprint
 _NETTY_MODULE: Final = "transport-netty4"
 _ROOT_MODULE: Final = "devstack-rest-root"
-_MAVEN_TIMEOUT_S: Final = 900
 # The byte the server's stdin watcher reads as "shut down cleanly"
 # (BootstrapInfo.SERVER_SHUTDOWN_MARKER); EOF on stdin makes it exit too, with code 1.
 _SHUTDOWN_BYTE: Final = b"\x1b"
@@ -112,25 +113,6 @@ def _java_home() -> Path:
 
 
 # --------------------------------------------------------------------------- assemble
-
-
-def _maven_copy(maven: str, out_dir: Path, *profile: str) -> None:
-    if shutil.which(maven) is None:
-        raise ElasticsearchSetupError(f"`{maven}` not found; install it (`apt-get install maven`)")
-    cmd = [maven, "-q", "-B", "-f", str(_POM), *profile,
-           "dependency:copy-dependencies", f"-DoutputDirectory={out_dir}"]  # fmt: skip
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=_MAVEN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise ElasticsearchSetupError(
-            f"Maven did not resolve {_POM} in {_MAVEN_TIMEOUT_S}s; check access to Maven Central"
-        ) from None
-    if result.returncode != 0:
-        errors = [ln for ln in result.stdout.splitlines() if "ERROR" in ln] or ["see `mvn` output"]
-        raise ElasticsearchSetupError(
-            f"Maven could not resolve the Elasticsearch {ELASTICSEARCH_VERSION} jars: {errors[0]}; "
-            "the first assemble needs Maven Central (or a filled ~/.m2), later runs are offline"
-        )
 
 
 def _build_jar(
@@ -185,7 +167,7 @@ rootLogger.appenderRef.console.ref = console
 
 def _layout_home(java_home: Path, maven: str, home: Path) -> None:
     lib = home / "lib"
-    _maven_copy(maven, lib)
+    run_copy(_POM, lib, maven)
     # The bridge is patched into java.base at launch; on the module path it would clash.
     bridge = next(lib.glob("elasticsearch-entitlement-bridge-*.jar"))
     (lib / "entitlement-bridge").mkdir()
@@ -195,7 +177,7 @@ def _layout_home(java_home: Path, maven: str, home: Path) -> None:
     # server's layer and in the module's layer would be a split package.
     netty = home / "modules" / _NETTY_MODULE
     staging = home / "netty-staging"
-    _maven_copy(maven, staging, "-P", _NETTY_MODULE)
+    run_copy(_POM, staging, maven, "-P", _NETTY_MODULE)
     netty.mkdir(parents=True)
     for jar in staging.glob("*.jar"):
         if not (lib / jar.name).exists():
@@ -252,10 +234,13 @@ def _layout_home(java_home: Path, maven: str, home: Path) -> None:
 
 
 def _fingerprint() -> str:
-    """Hash of everything that shapes the home: a changed pom or layout code rebuilds it."""
+    """Hash of everything that shapes the home: the pom, the stand-ins' sources and the
+    layout code with its config files; a change to any of them rebuilds the home."""
     digest = hashlib.sha256()
-    for path in (_POM, Path(__file__), *sorted(_JAVA_SOURCES.glob("*.java"))):
+    for path in (_POM, *sorted(_JAVA_SOURCES.glob("*.java"))):
         digest.update(path.read_bytes())
+    for text in (inspect.getsource(_layout_home), _ELASTICSEARCH_YML, _LOG4J2_PROPERTIES):
+        digest.update(text.encode())
     return digest.hexdigest()
 
 
