@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 OS_PACKAGES := chromium chromium-driver maven docker-compose
 OS_COMMANDS := chromium chromedriver mvn docker-compose
 
-.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration bench clean run
+.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos bench clean run
 
 setup: os-packages venv stack-artifacts
 
@@ -47,6 +47,27 @@ test-integration: setup
 # The whole pipeline on the local stack with a live view; SOURCE=live|replay, DURATION=seconds.
 run: setup
 	$(PY) -m pipeline_runner
+
+# Fault scenarios (issue #8, docs/RELIABILITY.md) on a stack of their own: they
+# kill and stop servers, so never on the shared one. Starts from empty data,
+# stops the stack at the end, and regenerates the RELIABILITY table after a
+# complete, green run. One scenario: make chaos CHAOS_TESTS=tests/chaos/test_poison.py
+CHAOS_TESTS ?= tests/chaos
+CHAOS_ES_DIR := /var/tmp/cryptoviz-devstack-chaos
+CHAOS_ENV := DEVSTACK_HOME=$(CURDIR)/.cache/devstack-chaos DEVSTACK_ELASTICSEARCH_DIR=$(CHAOS_ES_DIR) \
+	DEVSTACK_ZOOKEEPER_PORTS='[22181,22182]' \
+	DEVSTACK_ZOOKEEPER_QUORUM_PORTS='[[22888,23888],[22889,23889]]' \
+	DEVSTACK_KAFKA_PORT=29092 DEVSTACK_ELASTICSEARCH_PORT=29200 \
+	DEVSTACK_ELASTICSEARCH_TRANSPORT_PORT=29300
+
+chaos: venv
+	rm -f .cache/chaos/results.json
+	export $(CHAOS_ENV) CHAOS_RUN_ID=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
+	$(PY) -m devstack down && rm -rf .cache/devstack-chaos/data $(CHAOS_ES_DIR)/data && \
+	$(PY) -m devstack up >/dev/null && $(PY) -m pytest $(CHAOS_TESTS); status=$$?; \
+	$(PY) -m devstack down; \
+	if [ $$status -eq 0 ] && [ "$(CHAOS_TESTS)" = tests/chaos ]; then $(PY) -m tests.chaos.report; fi; \
+	exit $$status
 
 clean:
 	-$(PY) -m devstack down

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 CHROMIUM_FLAGS = (
     "--headless=new",
-    "--no-sandbox",  # containers run as root without user namespaces
+    # Chromium's sandbox needs user namespaces, which Docker's default seccomp profile denies.
+    "--no-sandbox",
     "--disable-dev-shm-usage",  # /dev/shm is 64 MB in Docker
     "--disable-gpu",
     "--disable-background-networking",

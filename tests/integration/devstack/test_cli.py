@@ -24,6 +24,18 @@ def devstack_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
     )  # fmt: skip
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports free right now: bound together so the kernel hands out distinct ones."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def test_up_is_idempotent_and_status_reports_each_service(stack: Stack) -> None:
     up = devstack_cli("up")
     assert up.returncode == 0, up.stderr
@@ -41,6 +53,7 @@ def test_up_is_idempotent_and_status_reports_each_service(stack: Stack) -> None:
 
 
 def test_port_conflict_is_one_line_and_leaves_nothing_running(stack: Stack, tmp_path: Path) -> None:
+    zk = free_ports(6)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
@@ -50,8 +63,8 @@ def test_port_conflict_is_one_line_and_leaves_nothing_running(stack: Stack, tmp_
             env={
                 "DEVSTACK_HOME": str(tmp_path),
                 # The ZooKeeper nodes start, then the broker's port is taken: they must be stopped.
-                "DEVSTACK_ZOOKEEPER_PORTS": "[22181, 22182]",
-                "DEVSTACK_ZOOKEEPER_QUORUM_PORTS": "[[22888, 23888], [22889, 23889]]",
+                "DEVSTACK_ZOOKEEPER_PORTS": json.dumps(zk[:2]),
+                "DEVSTACK_ZOOKEEPER_QUORUM_PORTS": json.dumps([zk[2:4], zk[4:6]]),
                 "DEVSTACK_KAFKA_PORT": str(port),
                 "DEVSTACK_ELASTICSEARCH_DIR": str(stack.settings.elasticsearch_dir),
             },

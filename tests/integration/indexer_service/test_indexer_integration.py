@@ -21,6 +21,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
+from kafka.errors import CoordinatorNotAvailableError
 
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.documents import document_id
@@ -120,9 +121,13 @@ class Env:
         return int(self.es.count(index=f"{self.prefix}-*")["count"])
 
     def committed(self) -> int:
+        """Offsets the group committed on the topic; -1 while a fresh broker is still
+        electing the group coordinator (it creates __consumer_offsets on first use)."""
         admin = KafkaAdminClient(bootstrap_servers=self.kafka)
         try:
             offsets = admin.list_group_offsets(self.group).get(self.group, {})
+        except CoordinatorNotAvailableError:
+            return -1
         finally:
             admin.close()
         return sum(meta.offset for tp, meta in offsets.items() if tp.topic == self.topic)
