@@ -35,8 +35,10 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy cryptoviz_core devstack
 
+# The fault scenarios (make chaos) are left out: they take longer than the whole
+# suite and are run on their own stack.
 test: setup lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests/unit tests/integration
 
 test-unit: venv
 	$(PY) -m pytest tests/unit
