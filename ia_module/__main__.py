@@ -134,12 +134,18 @@ def parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "--select-origins", type=int, default=3, help="origins of the per-coin selection (auto row)"
     )
-    ch = sub.add_parser("chart", help="PNG of a coin's price with the latest forecast and bands")
-    ch.add_argument("--coin", required=True, help="coin slug, e.g. bitcoin")
-    ch.add_argument("--out", type=Path, required=True)
-    ch.add_argument("--width", type=int, default=1200, help="pixels (default 1200)")
-    ch.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    add_chart_arguments(
+        sub.add_parser("chart", help="PNG of a coin's price with the latest forecast and bands")
+    )
     return top
+
+
+def add_chart_arguments(chart: argparse.ArgumentParser) -> None:
+    """The ``chart`` options, shared with the local runner's pass-through command."""
+    chart.add_argument("--coin", required=True, help="coin slug, e.g. bitcoin")
+    chart.add_argument("--out", type=Path, required=True)
+    chart.add_argument("--width", type=int, default=1200, help="pixels (default 1200)")
+    chart.add_argument("--height", type=int, default=600, help="pixels (default 600)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
@@ -36,6 +35,7 @@ from cryptoviz_core.logs import configure_logging
 from cryptoviz_core.settings import ServiceSettings
 from devstack.errors import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
+from ia_module.__main__ import add_chart_arguments
 from pipeline_runner.metrics import Sample, figures, summary_line
 from pipeline_runner.settings import RunSettings, child_env
 from pipeline_runner.sources import ES_TIMEOUT_S, PipelineSources, SourceUnavailable, probe_live
@@ -328,11 +328,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipeline_runner", description=__doc__)
     sub = top.add_subparsers(dest="command")
     sub.add_parser("run", help="run the pipeline (the default); SOURCE=..., DURATION=...")
-    ch = sub.add_parser("chart", help="PNG of a coin's price and latest forecast")
-    ch.add_argument("--coin", required=True, help="coin slug, e.g. bitcoin")
-    ch.add_argument("--out", type=Path, required=True)
-    ch.add_argument("--width", type=int, default=1200, help="pixels (default 1200)")
-    ch.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    add_chart_arguments(sub.add_parser("chart", help="PNG of a coin's price and latest forecast"))
     return top
 
 
