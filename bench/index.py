@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/index.py [--kafka HOST:PORT --es URL] [--docs 200000]
 
-1. Pre-loads ``--docs`` schema-v1 messages into a fresh Kafka topic.
+1. Pre-loads ``--docs`` schema-v1 messages into a fresh Kafka topic, produced
+   as the scraper produces them (gzip, acks=all).
 2. Warms Elasticsearch up with a small raw bulk load (not measured).
 3. Runs the indexer (``python -m indexer_service``, a real subprocess) and times
    it from process start until every document is searchable; samples its RSS.
 4. Sends the same documents, pre-serialized as NDJSON, straight to ``_bulk``
    with the same chunk size and parallelism, into a fresh prefix with the same
    template, timed until every document is searchable.
+5. Checks that both prefixes, refreshed, hold exactly ``--docs`` documents, then
+   deletes the bench's indices, templates and topic.
 
 Endpoints come from the arguments, else from ``python -m devstack status``.
 Results are also written to ``bench/out/index-<timestamp>.json``. The last line
@@ -92,17 +95,26 @@ def quotes(n: int, offset: int = 0) -> list[QuoteV1]:
     ]
 
 
-def preload(kafka: str, topic: str, values: list[bytes]) -> float:
-    """Create ``topic`` and write ``values`` to it; return seconds taken."""
+def preload(kafka: str, topic: str, qs: list[QuoteV1]) -> float:
+    """Create ``topic`` and write ``qs`` to it as the scraper does; return seconds taken.
+
+    Same producer settings as scraper_service.publisher (gzip, acks=all,
+    idempotence, 5 ms linger, default batch size, keyed by slug): the indexer's
+    consumer cost depends on how the record batches were produced.
+    """
     admin = KafkaAdminClient(bootstrap_servers=kafka)
     admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
     admin.close()
     started = time.perf_counter()
     producer = KafkaProducer(
-        bootstrap_servers=kafka, acks="all", linger_ms=50, batch_size=512 * 1024
+        bootstrap_servers=kafka,
+        acks="all",
+        enable_idempotence=True,
+        compression_type="gzip",
+        linger_ms=5,
     )
-    for value in values:
-        producer.send(topic, value=value)
+    for q in qs:
+        producer.send(topic, key=q.slug.encode(), value=q.to_json())
     producer.flush(timeout=300)
     producer.close(timeout=30)
     return time.perf_counter() - started
@@ -115,6 +127,14 @@ def count(es: Elasticsearch, prefix: str) -> int:
     return int(es.count(index=f"{prefix}-*")["count"])
 
 
+def check_exactly(es: Elasticsearch, prefix: str, n: int) -> None:
+    """After the timed part: refreshed, ``prefix`` holds exactly ``n`` documents."""
+    es.indices.refresh(index=f"{prefix}-*")
+    found = count(es, prefix)
+    if found != n:
+        raise RuntimeError(f"{prefix}: {found} documents, expected exactly {n}")
+
+
 def install_template(es: Elasticsearch, prefix: str) -> None:
     es.indices.put_index_template(name=template_name(prefix), **index_template(prefix))
 
@@ -124,11 +144,9 @@ def raw_bulk(es: Elasticsearch, prefix: str, qs: list[QuoteV1], chunk: int, para
     install_template(es, prefix)
     bodies = []
     for i in range(0, len(qs), chunk):
-        lines = []
+        lines: list[str] = []
         for q in qs[i : i + chunk]:
-            doc = to_document(q, prefix)
-            lines.append(json.dumps({"index": {"_index": doc.index, "_id": doc.id}}))
-            lines.append(doc.source)
+            lines.extend(to_document(q, prefix).bulk_lines())
         bodies.append(("\n".join(lines) + "\n").encode())
 
     def send(body: bytes) -> None:
@@ -182,13 +200,21 @@ def run_indexer(
     return elapsed, peak
 
 
-def cleanup(es: Elasticsearch, prefixes: list[str]) -> None:
-    """Delete the bench's indices (by name: wildcard deletes are refused) and templates."""
+def cleanup(es: Elasticsearch, prefixes: list[str], kafka: str, topic: str) -> None:
+    """Delete the bench's indices (by name: wildcard deletes are refused), templates and topic.
+
+    The topic holds the whole pre-load; on the shared stack, runs would pile them up.
+    """
     for prefix in prefixes:
         names = list(es.indices.get(index=f"{prefix}-*").body)
         if names:
             es.indices.delete(index=",".join(names))
         es.options(ignore_status=404).indices.delete_index_template(name=template_name(prefix))
+    admin = KafkaAdminClient(bootstrap_servers=kafka)
+    try:
+        admin.delete_topics([topic])
+    finally:
+        admin.close()
 
 
 def main() -> int:
@@ -213,7 +239,7 @@ def main() -> int:
     n = args.docs
 
     qs = quotes(n)
-    produce_s = preload(kafka, f"{run}-quotes", [q.to_json() for q in qs])
+    produce_s = preload(kafka, f"{run}-quotes", qs)
     print(f"preloaded {n} messages in {produce_s:.1f}s", file=sys.stderr)
 
     raw_bulk(es, f"{run}-warmup", quotes(WARMUP_DOCS, offset=10 * n), chunk, parallel)
@@ -225,8 +251,10 @@ def main() -> int:
     }
     indexer_s, rss = run_indexer(kafka, es_url, es, f"{run}-quotes", f"{run}-idx", n, env)
     raw_s = raw_bulk(es, f"{run}-raw", qs, chunk, parallel)
+    for part in ("idx", "raw"):
+        check_exactly(es, f"{run}-{part}", n)
 
-    cleanup(es, [f"{run}-{part}" for part in ("warmup", "idx", "raw")])
+    cleanup(es, [f"{run}-{part}" for part in ("warmup", "idx", "raw")], kafka, f"{run}-quotes")
     indexer_rate, raw_rate = n / indexer_s, n / raw_s
     result: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

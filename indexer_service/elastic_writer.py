@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -36,6 +36,8 @@ RETRYABLE_STATUSES = frozenset({408, 429})
 STATUS_CONNECTION_LOST = 0
 # Far above bulk_chunk_docs * the largest valid quote; chunks are cut by count.
 MAX_CHUNK_BYTES = 100 * 1024 * 1024
+# The parts of a `_bulk` answer the writer reads; `errors` is read by the helper.
+BULK_FILTER_PATH = "errors,items.*.status,items.*.error"
 
 
 class Outcome(Enum):
@@ -70,6 +72,18 @@ class Rejection:
     position: int
     status: int
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A batch whose first bulk attempt is being sent (see `ElasticWriter.start`)."""
+
+    documents: Sequence[Document]
+    futures: list[Future[list[ItemResult]]]
+
+    def done(self) -> bool:
+        """True once every bulk request of the first attempt has its answer."""
+        return all(future.done() for future in self.futures)
 
 
 def describe_error(error: Any) -> str:
@@ -154,11 +168,29 @@ class ElasticWriter:
         are re-sent after ``wait(delay)`` (which may raise Interrupted); GaveUp
         is raised once the backoff's attempts are exhausted.
         """
+        return self.finish(self.start(documents), wait)
+
+    def start(self, documents: Sequence[Document]) -> InFlight:
+        """Send the first attempt of `write` in the sender threads and return at once.
+
+        The caller decodes the next batch meanwhile, then calls `finish`. One
+        batch in flight at a time keeps the bulk requests in order and memory bounded.
+        """
+        return InFlight(documents, self._submit(documents))
+
+    def finish(self, flight: InFlight, wait: Callable[[float], None]) -> list[Rejection]:
+        """Wait for a batch begun by `start`, retry what failed; as `write` otherwise.
+
+        Retries are driven from the caller's thread, not the sender threads:
+        ``wait`` polls the Kafka consumer, which only the caller's thread may use.
+        """
+        documents = flight.documents
         pending = list(range(len(documents)))
+        futures = flight.futures
         rejections: list[Rejection] = []
         attempt = 0
-        while pending:
-            results = self._send([documents[i] for i in pending])
+        while True:
+            results = [result for future in futures for result in future.result()]
             retry: list[int] = []
             last_error = ""
             for position, result in zip(pending, results, strict=True):
@@ -191,32 +223,37 @@ class ElasticWriter:
             )
             wait(delay)
             pending = retry
+            futures = self._submit([documents[i] for i in pending])
         return sorted(rejections, key=lambda r: r.position)
 
-    def _send(self, documents: Sequence[Document]) -> list[ItemResult]:
-        """One attempt: chunks sent concurrently; one result per document, in order."""
-        chunks = [
-            documents[i : i + self._chunk_docs] for i in range(0, len(documents), self._chunk_docs)
+    def _submit(self, documents: Sequence[Document]) -> list[Future[list[ItemResult]]]:
+        """One attempt, started: a ``_bulk`` request per chunk, sent concurrently."""
+        return [
+            self._pool.submit(self._send_chunk, documents[i : i + self._chunk_docs])
+            for i in range(0, len(documents), self._chunk_docs)
         ]
-        results: list[ItemResult] = []
-        for chunk_results in self._pool.map(self._send_chunk, chunks):
-            results.extend(chunk_results)
-        return results
 
     def _send_chunk(self, documents: Sequence[Document]) -> list[ItemResult]:
         """One ``_bulk`` request. Overridden by unit tests to script the answers."""
         try:
             return [
                 item_result(ok, info)
+                # Documents expand to pre-serialised lines (Document.bulk_lines) that
+                # the helper sends as they are; its annotations only know dicts.
                 for ok, info in streaming_bulk(
                     self._client,
-                    (doc.to_action() for doc in documents),
+                    documents,  # type: ignore[arg-type]
                     chunk_size=len(documents),
                     max_chunk_bytes=MAX_CHUNK_BYTES,
+                    expand_action_callback=Document.bulk_lines,  # type: ignore[arg-type]
                     max_retries=0,  # this module retries; see the module docstring
                     raise_on_error=False,
-                    raise_on_exception=False,
+                    # The helper's own per-item error report needs action dicts;
+                    # a refused request is mapped to every document just below.
+                    raise_on_exception=True,
                     yield_ok=True,
+                    # Only what item_result reads: a much smaller answer to parse.
+                    filter_path=BULK_FILTER_PATH,
                 )
             ]
         except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused

@@ -4,6 +4,11 @@ Contract, per batch: every record is either written to Elasticsearch or
 acknowledged by the DLQ topic before its offset is committed; nothing is
 committed past what was written. A failure before the commit leaves the batch
 uncommitted, so it is read again after a restart (ids make that idempotent).
+
+Pipelining: while the bulk requests of batch N are in flight (the sender threads
+wait on sockets, without the GIL), the loop polls and decodes batch N+1. Batch N
+is completed (retries, dead letters, commit) before batch N+1 is sent, so
+commits stay in order and at most one batch is decoded ahead of the one in flight.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from cryptoviz_core.health import beat
 from cryptoviz_core.schema import SchemaError, decode_quote, format_timestamp
 from indexer_service.batch import Batch, Partition, Record
 from indexer_service.dead_letter import REASON_REJECTED, DeadLetter
 from indexer_service.documents import Document, to_document
-from indexer_service.elastic_writer import Rejection
+from indexer_service.elastic_writer import InFlight, Rejection
 from indexer_service.exceptions import Interrupted
 from indexer_service.settings import IndexerSettings
 from indexer_service.stats import Stats
@@ -26,6 +33,10 @@ from indexer_service.stats import Stats
 log = logging.getLogger(__name__)
 
 Wait = Callable[[float], None]
+
+# Poll timeout while a batch is in flight: short, so that a finished write is
+# committed promptly even when no new records arrive.
+IN_FLIGHT_POLL_S = 0.05
 
 
 class Consumer(Protocol):
@@ -46,7 +57,8 @@ class Writer(Protocol):
     retries: int
 
     def install_template(self, prefix: str, wait: Wait, **options: object) -> None: ...
-    def write(self, documents: Sequence[Document], wait: Wait) -> list[Rejection]: ...
+    def start(self, documents: Sequence[Document]) -> InFlight: ...
+    def finish(self, flight: InFlight, wait: Wait) -> list[Rejection]: ...
     def close(self) -> None: ...
 
 
@@ -82,6 +94,19 @@ def decode_batch(
     return documents, sources, letters
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A batch handed to the writer and not yet committed."""
+
+    flight: InFlight
+    sources: list[Record]  # the record of each document, same order
+    letters: list[DeadLetter]  # records that failed to decode
+    offsets: dict[Partition, int]
+    records: int
+    size_bytes: int
+    started: float
+
+
 class IndexerService:
     """Runs the loop until `request_stop()`; see the module docstring for the contract."""
 
@@ -107,6 +132,7 @@ class IndexerService:
         self._utc_now = utc_now
         self._stop_requested = False
         self._consumer_started = False
+        self._sent: _Sent | None = None
         self.batch = Batch(
             settings.batch_max_docs, settings.batch_max_bytes, settings.batch_linger_s, clock=clock
         )
@@ -146,42 +172,68 @@ class IndexerService:
             self.start()
             while not self._stop_requested:
                 self.step()
-            if len(self.batch):
-                self.flush()  # SIGTERM: finish the batch in flight
+            self.flush()  # SIGTERM: finish the batch in flight and the one collected
             self.report()
         except Interrupted:
             log.warning(
-                "stopped while retrying; batch left uncommitted", extra={"records": len(self.batch)}
+                "stopped while retrying; batches left uncommitted",
+                extra={"records": len(self.batch)},
             )
         finally:
             self.close()
         log.info("indexer stopped")
 
     def step(self) -> None:
-        """One turn: poll, write the batch if it is ready, run periodic chores."""
+        """One turn: poll, send the batch if it is ready, commit what was written, chores."""
         timeout = self.settings.poll_timeout_s
         if len(self.batch):
             timeout = max(0.0, min(timeout, self.settings.batch_linger_s - self.batch.age()))
+        if self._sent is not None:
+            timeout = min(timeout, IN_FLIGHT_POLL_S)
         for record in self._consumer.poll(timeout, max_records=max(1, self.batch.room)):
             self.batch.append(record)
         if self.batch.is_ready():
-            self.flush()
+            self._send()
+        elif self._sent is not None and self._sent.flight.done():
+            self._complete()
         now = self._clock()
         if now >= self._next_report:
             self.report()
+            beat(self.settings.health_file)
             self._next_report = now + self.settings.stats_interval_s
         if now >= self._next_retention:
             self._retention.run(self._utc_now().date())
             self._next_retention = now + self.settings.retention_interval_s
 
     def flush(self) -> None:
-        """Write the batch, dead-letter what cannot be stored, then commit and clear it."""
+        """Write and commit everything: the batch in flight, then the one collected."""
+        if len(self.batch):
+            self._send()
+        self._complete()
+
+    def _send(self) -> None:
+        """Decode the collected batch, complete the one in flight, then send this one.
+
+        Decoding first is the overlap: it runs while the previous batch's bulk
+        requests are still in flight.
+        """
         started = self._clock()
-        records = self.batch.records
-        documents, sources, letters = decode_batch(records, self.settings.index_prefix)
-        rejections = self._writer.write(documents, self._wait) if documents else []
-        letters += [
-            DeadLetter(sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
+        documents, sources, letters = decode_batch(self.batch.records, self.settings.index_prefix)
+        offsets, records, size = self.batch.commit_offsets(), len(self.batch), self.batch.size_bytes
+        self.batch.clear()
+        self._complete()
+        # An empty flight when every record failed to decode: nothing to send.
+        flight = self._writer.start(documents) if documents else InFlight(documents, [])
+        self._sent = _Sent(flight, sources, letters, offsets, records, size, started)
+
+    def _complete(self) -> None:
+        """Finish the batch in flight: retries, dead letters, then commit. No-op if none."""
+        sent = self._sent
+        if sent is None:
+            return
+        rejections = self._writer.finish(sent.flight, self._wait)
+        letters = sent.letters + [
+            DeadLetter(sent.sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
             for r in rejections
         ]
         if letters:
@@ -197,26 +249,25 @@ class IndexerService:
                         "offset": letter.record.offset,
                     },
                 )
-        offsets = self.batch.commit_offsets()
-        if not self._consumer.commit(offsets):
+        if not self._consumer.commit(sent.offsets):
             self.stats.commit_failures += 1
+        self._sent = None
         self._consumer.release()
-        indexed = len(documents) - len(rejections)
+        indexed = len(sent.flight.documents) - len(rejections)
         self.stats.record_batch(
             indexed, [letter.reason for letter in letters], format_timestamp(self._utc_now())
         )
         log.info(
             "batch written",
             extra={
-                "records": len(records),
+                "records": sent.records,
                 "indexed": indexed,
                 "dead_lettered": len(letters),
-                "bytes": self.batch.size_bytes,
-                "duration_ms": round((self._clock() - started) * 1000, 1),
-                "commit": {f"{t}[{p}]": o for (t, p), o in offsets.items()},
+                "bytes": sent.size_bytes,
+                "duration_ms": round((self._clock() - sent.started) * 1000, 1),
+                "commit": {f"{t}[{p}]": o for (t, p), o in sent.offsets.items()},
             },
         )
-        self.batch.clear()
 
     def report(self) -> None:
         """Log the periodic stats line."""
@@ -241,6 +292,7 @@ class IndexerService:
                 return
             if self._consumer_started:
                 self._consumer.poll(0)  # nothing is returned while held
+            beat(self.settings.health_file)  # backing off is alive, not hung
             self._sleep(min(remaining, self.settings.poll_timeout_s))
 
     def close(self) -> None:

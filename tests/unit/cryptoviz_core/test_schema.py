@@ -94,8 +94,8 @@ def test_tiny_prices_and_huge_caps_survive_exactly() -> None:
         ("slug", "Bit Coin", "pattern"),
         ("source", "web", "coinmarketcap"),
         ("origin", "html", "dom"),
-        ("cmc_id", True, "whole number"),
-        ("rank", 1.5, "whole number"),
+        ("cmc_id", True, "valid integer"),
+        ("rank", 1.5, "valid integer"),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(field: str, value: Any, message: str) -> None:

@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from indexer_service.documents import document_id, index_name, to_document
+from indexer_service.documents import Document, document_id, index_name, to_document
 from indexer_service.testing import sample_quote
 
 
@@ -37,7 +37,27 @@ def test_document_source_is_the_quote_json_and_action_is_an_index_op() -> None:
     quote = sample_quote(5)
     doc = to_document(quote, "crypto-quotes")
     assert json.loads(doc.source) == quote.to_dict()
-    action = doc.to_action()
-    assert action["_op_type"] == "index"  # overwrite, never duplicate or 409
-    assert action["_index"] == "crypto-quotes-2026.11.28"
-    assert action["_id"] == document_id(quote)
+    action, source = doc.bulk_lines()
+    # index: overwrite, never duplicate or 409.
+    assert json.loads(action) == {
+        "index": {"_index": "crypto-quotes-2026.11.28", "_id": document_id(quote)}
+    }
+    assert source == doc.source
+
+
+def test_document_index_and_id_match_index_name_and_document_id() -> None:
+    utc = sample_quote(0, scraped_at=datetime(2026, 2, 28, 23, 59, 59, 999000, tzinfo=UTC))
+    ahead = sample_quote(
+        1, scraped_at=datetime(2026, 3, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    )
+    for quote in (utc, ahead):
+        doc = to_document(quote, "p")
+        assert doc.index == index_name("p", quote.scraped_at)
+        assert doc.id == document_id(quote)
+    assert to_document(ahead, "p").index == "p-2026.02.28"
+
+
+def test_action_line_is_valid_json_whatever_the_names() -> None:
+    doc = Document(index='odd"index\\', id="caf\u00e9@x", source="{}")
+    action, _ = doc.bulk_lines()
+    assert json.loads(action) == {"index": {"_index": doc.index, "_id": doc.id}}

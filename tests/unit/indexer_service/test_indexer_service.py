@@ -215,3 +215,34 @@ def test_stats_rate_covers_the_time_since_the_previous_report() -> None:
     assert line["docs_per_s"] == 150.0
     assert line["indexed_total"] == 400
     assert line["consumer_lag"] is None
+
+
+def test_each_batch_is_sent_only_after_the_previous_one_is_committed() -> None:
+    # Pipelining decodes batch N+1 while N is in flight, but never sends it
+    # before N is complete and committed: commits stay in order, one batch ahead at most.
+    commits_seen: dict[str, int] = {}
+
+    def answer(doc: object, attempt: int) -> int:
+        commits_seen.setdefault(doc.id, len(h.consumer.commits))  # type: ignore[attr-defined]
+        return 201
+
+    h = Harness(answer=answer, batch_max_docs=2)
+    quotes = _quotes(6)
+    h.feed([q.to_json() for q in quotes])
+    h.run_until_idle()
+    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6]
+    assert [commits_seen[document_id(q)] for q in quotes] == [0, 0, 1, 1, 2, 2]
+
+
+def test_a_batch_retried_while_the_next_is_decoded_commits_in_order() -> None:
+    first = {document_id(q) for q in _quotes(2)}
+
+    def answer(doc: object, attempt: int) -> int:
+        return 503 if doc.id in first and attempt < 2 else 201  # type: ignore[attr-defined]
+
+    h = Harness(answer=answer, batch_max_docs=2)
+    h.feed([q.to_json() for q in _quotes(6)])
+    h.run_until_idle()
+    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6]
+    assert len(h.writer.stored) == 6
+    assert h.consumer.polls_while_held > 0
