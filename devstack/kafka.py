@@ -12,6 +12,8 @@ from devstack import zookeeper
 MAIN_CLASS = "kafka.Kafka"
 BROKER_ID = 0
 METADATA_TIMEOUT_MS = 3000
+# zookeeper.session.timeout.ms is 18 s by default; a little more covers the ensemble's tick.
+SESSION_EXPIRY_S = 30.0
 
 
 def write_config(data_dir: Path, port: int, zookeeper_ports: list[int]) -> Path:

@@ -232,6 +232,13 @@ class Stack:
             )
             process.spawn(self._java_command(zookeeper.MAIN_CLASS, s.zookeeper_heap_mb, [str(cfg)]))
         elif name == "kafka":
+            # After a crash, the dead broker's ZooKeeper session holds /brokers/ids/0 until
+            # it expires; a broker started before that exits at once.
+            wait_until(
+                "kafka (the crashed broker's ZooKeeper session to expire)",
+                lambda: not kafka.registered_in_zookeeper(list(s.zookeeper_ports)),
+                kafka.SESSION_EXPIRY_S,
+            )
             cfg = kafka.write_config(self.data_dir / "kafka", s.kafka_port, list(s.zookeeper_ports))
             process.spawn(self._java_command(kafka.MAIN_CLASS, s.kafka_heap_mb, [str(cfg)]))
         else:

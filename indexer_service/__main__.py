@@ -42,6 +42,7 @@ def build(settings: IndexerSettings) -> IndexerService:
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.session_timeout_ms // 3,
         fetch_max_bytes=FETCH_MAX_BYTES,
+        **settings.kafka_security(),
     )
     writer = ElasticWriter(
         client,
@@ -50,7 +51,10 @@ def build(settings: IndexerSettings) -> IndexerService:
         parallelism=settings.bulk_parallelism,
     )
     dead_letters = DeadLetterProducer(
-        settings.kafka_bootstrap_servers, settings.dlq_topic, settings.backoff()
+        settings.kafka_bootstrap_servers,
+        settings.dlq_topic,
+        settings.backoff(),
+        **settings.kafka_security(),
     )
     retention = Retention(client, settings.index_prefix, settings.retention_days)
     return IndexerService(settings, consumer, writer, dead_letters, retention)

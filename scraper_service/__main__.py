@@ -61,6 +61,7 @@ def _run(settings: ScraperSettings, once: bool) -> int:
         settings.scraper_topic_partitions,
         settings.scraper_topic_replication,
         settings.scraper_topic_retention_ms,
+        **settings.kafka_security(),
     )
     browser = Browser(
         settings.scraper_chromium_binary,
@@ -73,6 +74,7 @@ def _run(settings: ScraperSettings, once: bool) -> int:
         settings.kafka_bootstrap_servers,
         settings.scraper_topic,
         settings.scraper_delivery_timeout_s,
+        **settings.kafka_security(),
     )
     scraper = Scraper(
         fetch=lambda url: browser.fetch(url)[0],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -27,14 +28,22 @@ COMPRESSION = "gzip"  # built into kafka-python; lz4/zstd need extra native pack
 
 
 def ensure_topic(
-    bootstrap: str, topic: str, partitions: int, replication: int, retention_ms: int
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    replication: int,
+    retention_ms: int,
+    **security: Any,
 ) -> bool:
     """Create ``topic`` with these settings unless it exists. Idempotent.
 
-    Returns True if it was created now. An existing topic is left as it is.
-    Raises KafkaError if the cluster cannot be reached.
+    ``security``: `ServiceSettings.kafka_security()`. Returns True if it was
+    created now. An existing topic is left as it is. Raises KafkaError if the
+    cluster cannot be reached.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=ADMIN_TIMEOUT_MS)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=ADMIN_TIMEOUT_MS, **security
+    )
     try:
         if topic in admin.list_topics():
             return False
@@ -60,9 +69,13 @@ def ensure_topic(
 class Publisher:
     """A long-lived idempotent producer. `start` connects; `write` blocks until acked."""
 
-    def __init__(self, bootstrap: str, topic: str, delivery_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str, delivery_timeout_s: float = 30.0, **security: Any
+    ) -> None:
+        """``security``: `ServiceSettings.kafka_security()` (empty for PLAINTEXT)."""
         self.bootstrap, self.topic = bootstrap, topic
         self.delivery_timeout_s = delivery_timeout_s
+        self._security = security
         self._producer: KafkaProducer | None = None
 
     def start(self) -> None:
@@ -78,6 +91,7 @@ class Publisher:
                 delivery_timeout_ms=int(self.delivery_timeout_s * 1000),
                 # Topics are created explicitly, with their partitions and retention.
                 allow_auto_create_topics=False,
+                **self._security,
             )
 
     def write(self, quotes: Sequence[QuoteV1]) -> int:

@@ -83,3 +83,15 @@ def test_losing_one_node_stops_the_ensemble_and_it_recovers(stack: Stack, unique
     create_topic(stack.endpoints.kafka, topic, partitions=1)
     seen = produce_and_read_back(stack.endpoints.kafka, topic, count=50, keys=1)
     assert seen == {"coin-0": list(range(50))}
+
+
+def test_broker_restarts_right_after_a_crash(stack: Stack, unique_name) -> None:
+    stack.kill("kafka")
+    # The crashed broker's ZooKeeper session still holds its id: start() must wait it out.
+    stack.start("kafka")
+    assert kafka_node.registered_in_zookeeper(list(stack.settings.zookeeper_ports))
+    topic = unique_name("after-crash")
+    create_topic(stack.endpoints.kafka, topic, partitions=1)
+    assert produce_and_read_back(stack.endpoints.kafka, topic, count=20, keys=1) == {
+        "coin-0": list(range(20))
+    }

@@ -22,8 +22,12 @@ def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_both_provisioning_scripts_exist() -> None:
-    assert [p.name for p in SCRIPTS] == ["elasticsearch-setup.sh", "kafka-topics.sh"]
+def test_every_provisioning_script_is_checked() -> None:
+    assert [p.name for p in SCRIPTS] == [
+        "elasticsearch-setup.sh",
+        "kafka-sasl-setup.sh",
+        "kafka-topics.sh",
+    ]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)

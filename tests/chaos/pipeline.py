@@ -1,0 +1,526 @@
+"""What every chaos scenario shares: its own names, the real services, load, and the tally.
+
+A scenario creates its own topics, consumer group and index prefix, runs the
+real indexer (and scraper) as subprocesses, injects one fault, then calls
+`ChaosRun.tally()`. The tally treats the topic as the truth: every record in it
+must end up either indexed (its deterministic ``_id`` exists) or in the DLQ
+(its source partition and offset appear there), and every message a producer
+saw acknowledged must be in the topic. Every wait is bounded; a timeout fails
+the test with the services' logs attached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError
+
+from cryptoviz_core.schema import QuoteV1, SchemaError, decode_quote
+from devstack.stack import Stack
+from indexer_service.dead_letter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
+from indexer_service.documents import document_id, to_document
+from indexer_service.template import template_name
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+PARTITIONS = 3
+PAGE_SIZE = 100  # coins per scraped_at in the synthetic stream, as on a listing page
+START = datetime(2026, 11, 28, tzinfo=UTC)
+POLL_S = 0.5
+EXIT_TIMEOUT_S = 60.0
+KAFKA_TIMEOUT_MS = 5_000
+MGET_CHUNK = 5_000
+# Reading a topic back stops once every partition reached the end offsets taken
+# at the start, or after this long (which fails the tally).
+READ_BACK_TIMEOUT_S = 120.0
+
+
+def make_quote(i: int) -> QuoteV1:
+    """Message ``i`` of the synthetic stream: pages of 100 coins, one ms apart; ids all distinct."""
+    coin = i % PAGE_SIZE
+    return QuoteV1(
+        source="replay",
+        scraped_at=START + timedelta(milliseconds=i // PAGE_SIZE),
+        cmc_id=coin + 1,
+        slug=f"coin-{coin}",
+        name=f"Coin {coin}",
+        symbol=f"C{coin}",
+        rank=coin + 1,
+        currency="USD",
+        price=1.0 + i / 1000,
+        change_24h_pct=-2.5,
+        market_cap=1e9 + i,
+        volume_24h=1e7,
+        page=1,
+        origin="json",
+    )
+
+
+def json_lines(path: Path, message: str) -> list[dict[str, Any]]:
+    """The structured log lines of ``path`` whose ``msg`` is ``message`` (other lines skipped)."""
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # Chromium and the JVM clients write plain text too
+        if isinstance(entry, dict) and entry.get("msg") == message:
+            found.append(entry)
+    return found
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
+    """Signal ``process`` unless it already exited; return its exit status (bounded wait)."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    return process.wait(timeout=EXIT_TIMEOUT_S)
+
+
+def rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Resident set size of ``process`` in MiB."""
+    return round(psutil.Process(process.pid).memory_info().rss / 2**20, 1)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What happened to every message of one scenario.
+
+    ``produced``: records in the topic. ``indexed``: documents in the scenario's
+    indices. ``duplicated``: documents beyond the distinct expected ids found.
+    ``lost``: acknowledged messages missing from the topic, plus records neither
+    indexed nor dead-lettered. ``dead_lettered``: distinct source offsets in the DLQ.
+    """
+
+    produced: int
+    indexed: int
+    duplicated: int
+    lost: int
+    dead_lettered: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class LoadProducer:
+    """Sends `make_quote(first) .. make_quote(first + count - 1)` from a thread.
+
+    ``rate`` is in messages per second (None: as fast as possible). Counts what
+    the broker acknowledged and what failed; `timeline` samples both once per
+    second with a monotonic timestamp, so a scenario can say what happened
+    during its outage.
+    """
+
+    def __init__(
+        self, bootstrap: str, topic: str, count: int, rate: float | None = None, first: int = 0
+    ) -> None:
+        self.topic, self.count, self.rate, self.first = topic, count, rate, first
+        self.acked: set[int] = set()
+        self.failed = 0
+        self.timeline: list[tuple[float, int, int]] = []
+        self._lock = threading.Lock()
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=20,
+            batch_size=256 * 1024,
+        )
+        self._thread = threading.Thread(target=self._run, name="load-producer", daemon=True)
+
+    def start(self) -> LoadProducer:
+        self._thread.start()
+        return self
+
+    def _ok(self, i: int) -> Callable[[Any], None]:
+        def done(_meta: Any) -> None:
+            with self._lock:
+                self.acked.add(i)
+
+        return done
+
+    def _failed(self, _err: Exception) -> None:
+        with self._lock:
+            self.failed += 1
+
+    def counts(self) -> tuple[int, int]:
+        """(acknowledged, failed) so far."""
+        with self._lock:
+            return len(self.acked), self.failed
+
+    def _run(self) -> None:
+        started = next_sample = time.monotonic()
+        for n in range(self.count):
+            i = self.first + n
+            quote = make_quote(i)
+            try:
+                future = self._producer.send(
+                    self.topic, key=quote.slug.encode(), value=quote.to_json()
+                )
+            except KafkaError as err:  # no metadata within max.block.ms: the send failed
+                self._failed(err)
+            else:
+                future.add_callback(self._ok(i)).add_errback(self._failed)
+            now = time.monotonic()
+            if now >= next_sample:
+                self.timeline.append((now, *self.counts()))
+                next_sample = now + 1.0
+            if self.rate is not None:
+                ahead = started + (n + 1) / self.rate - now
+                if ahead > 0:
+                    time.sleep(ahead)
+        self._producer.flush(timeout=180)
+        self.timeline.append((time.monotonic(), *self.counts()))
+        self._producer.close(timeout=30)
+
+    def join(self, timeout_s: float) -> None:
+        """Wait until every message was sent and flushed; fails the test after ``timeout_s``."""
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            pytest.fail(f"load producer still running after {timeout_s}s")
+
+    def acked_between(self, start: float, end: float) -> tuple[int, int]:
+        """(acknowledged, failed) increments between two monotonic instants."""
+        before = [s for s in self.timeline if s[0] <= start] or [(start, 0, 0)]
+        upto = [s for s in self.timeline if s[0] <= end] or [(end, 0, 0)]
+        return upto[-1][1] - before[-1][1], upto[-1][2] - before[-1][2]
+
+
+@dataclass
+class ChaosRun:
+    """One scenario's names and endpoints, the processes it started, and its checks."""
+
+    stack: Stack
+    es: Elasticsearch
+    topic: str
+    dlq: str
+    group: str
+    prefix: str
+    logs: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def kafka(self) -> str:
+        return self.stack.endpoints.kafka
+
+    # -- setup and teardown -------------------------------------------------
+
+    def create_topics(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+        try:
+            admin.create_topics(
+                [
+                    NewTopic(self.topic, num_partitions=PARTITIONS, replication_factor=1),
+                    NewTopic(self.dlq, num_partitions=1, replication_factor=1),
+                ]
+            )
+        finally:
+            admin.close()
+
+    def cleanup(self) -> None:
+        """Stop what is still running, then drop the scenario's indices, template and topics."""
+        for process in self.processes:
+            if process.poll() is None:
+                stop(process, signal.SIGKILL)
+        names = list(self.es.indices.get(index=f"{self.prefix}-*").body)
+        if names:  # explicit names: the cluster refuses wildcard deletes
+            self.es.indices.delete(index=",".join(names))
+        self.es.options(ignore_status=404).indices.delete_index_template(
+            name=template_name(self.prefix)
+        )
+        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+        try:
+            admin.delete_topics([self.topic, self.dlq])
+        finally:
+            admin.close()
+
+    # -- services -------------------------------------------------------------
+
+    def _spawn(self, name: str, module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with (self.logs / f"{name}.log").open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module],
+                cwd=REPO,
+                env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        return process
+
+    def start_indexer(self, name: str = "indexer", **env: str) -> subprocess.Popen[bytes]:
+        """The real indexer on this scenario's topics; ``env`` overrides its settings."""
+        return self._spawn(
+            name,
+            "indexer_service",
+            {
+                "ELASTICSEARCH_URL": self.stack.endpoints.elasticsearch,
+                "INDEXER_TOPIC": self.topic,
+                "INDEXER_DLQ_TOPIC": self.dlq,
+                "INDEXER_CONSUMER_GROUP": self.group,
+                "INDEXER_INDEX_PREFIX": self.prefix,
+                "INDEXER_STATS_INTERVAL_S": "5",
+                "INDEXER_RETRY_INITIAL_S": "0.2",
+                "INDEXER_RETRY_MAX_S": "5",
+                # A SIGKILLed member leaves the group after this long: restarts stay quick.
+                "INDEXER_SESSION_TIMEOUT_MS": "6000",
+                # The synthetic data has fixed dates; retention is tested elsewhere.
+                "INDEXER_RETENTION_DAYS": "36500",
+                **env,
+            },
+        )
+
+    def start_scraper(self, name: str = "scraper", **env: str) -> subprocess.Popen[bytes]:
+        """The real scraper (Chromium) on the replay pages, publishing to this topic."""
+        return self._spawn(
+            name,
+            "scraper_service",
+            {
+                "SCRAPER_SOURCE": "replay",
+                "SCRAPER_TOPIC": self.topic,
+                "SCRAPER_TOPIC_PARTITIONS": str(PARTITIONS),
+                "SCRAPER_INTERVAL_S": "1",
+                "SCRAPER_JITTER_S": "0",
+                "SCRAPER_BACKOFF_INITIAL_S": "1",
+                "SCRAPER_BACKOFF_MAX_S": "5",
+                "SCRAPER_DELIVERY_TIMEOUT_S": "15",
+                "SCRAPER_SNAPSHOT_DIR": str(self.logs / "snapshots"),
+                **env,
+            },
+        )
+
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def log_text(self, tail: int = 4000) -> str:
+        """The last ``tail`` characters of every service log of the scenario."""
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+    def wait_for(self, what: str, check: Callable[[], bool], timeout_s: float) -> float:
+        """Poll ``check`` until true; return the seconds it took. Fails after ``timeout_s``."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            if check():
+                return round(time.monotonic() - started, 1)
+            time.sleep(POLL_S)
+        pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
+
+    # -- Kafka positions ----------------------------------------------------
+
+    def end_offsets(self) -> int | None:
+        """Records in the topic (sum of end offsets); None when Kafka does not answer."""
+        try:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self.kafka, request_timeout_ms=KAFKA_TIMEOUT_MS
+            )
+        except KafkaError:
+            return None
+        try:
+            partitions = [TopicPartition(self.topic, p) for p in range(PARTITIONS)]
+            ends = consumer.end_offsets(partitions, timeout_ms=KAFKA_TIMEOUT_MS)
+            return sum(ends.values())
+        except KafkaError:
+            return None
+        finally:
+            consumer.close()
+
+    def committed(self) -> int | None:
+        """Offsets the indexer's group committed (sum); None when Kafka does not answer."""
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.kafka, request_timeout_ms=KAFKA_TIMEOUT_MS
+            )
+        except KafkaError:
+            return None
+        try:
+            offsets = admin.list_group_offsets(self.group).get(self.group, {})
+        except KafkaError:
+            return None
+        finally:
+            admin.close()
+        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == self.topic)
+
+    def lag(self) -> int | None:
+        """Records in the topic the indexer has not committed; None when Kafka does not answer."""
+        end, done = self.end_offsets(), self.committed()
+        return None if end is None or done is None else end - done
+
+    def drained(self) -> bool:
+        """True once the topic is non-empty and the group committed all of it."""
+        end = self.end_offsets()
+        return bool(end) and self.committed() == end
+
+    def wait_drained(self, timeout_s: float) -> float:
+        return self.wait_for("the indexer to commit the whole topic", self.drained, timeout_s)
+
+    # -- the tally ------------------------------------------------------------
+
+    def read_topic(self, topic: str) -> Iterator[Any]:
+        """Every record of ``topic`` up to the end offsets taken now (bounded wait)."""
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.kafka, enable_auto_commit=False, max_poll_records=10_000
+        )
+        try:
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            ends = consumer.end_offsets(partitions)
+            deadline = time.monotonic() + READ_BACK_TIMEOUT_S
+            while any(consumer.position(tp) < ends[tp] for tp in partitions):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"reading {topic} back took over {READ_BACK_TIMEOUT_S}s")
+                for records in consumer.poll(timeout_ms=1000).values():
+                    yield from records
+        finally:
+            consumer.close()
+
+    def dead_letters(self) -> list[Any]:
+        """The DLQ records whose source is this scenario's topic."""
+        return [
+            r
+            for r in self.read_topic(self.dlq)
+            if dict(r.headers).get("dlq.source.topic") == self.topic.encode()
+        ]
+
+    def dead_letter_reasons(self) -> dict[str, str]:
+        """DLQ reason per source ``partition:offset``."""
+        return {
+            f"{int(h[HEADER_PARTITION])}:{int(h[HEADER_OFFSET])}": h[HEADER_REASON].decode()
+            for h in (dict(r.headers) for r in self.dead_letters())
+        }
+
+    def tally(self, acked: set[str] | None = None) -> Tally:
+        """Count what happened to every record of the topic (see `Tally`).
+
+        ``acked``: ids of the valid quotes a producer saw acknowledged; any that
+        is not in the topic counts as lost.
+        """
+        dead = self.dead_letter_reasons()
+        produced = 0
+        undelivered = 0  # records neither decodable-and-expected nor dead-lettered
+        expected: dict[str, str] = {}  # id -> index
+        in_topic: set[str] = set()
+        for record in self.read_topic(self.topic):
+            produced += 1
+            position = f"{record.partition}:{record.offset}"
+            try:
+                document = to_document(decode_quote(record.value), self.prefix)
+            except SchemaError:
+                undelivered += position not in dead
+                continue
+            in_topic.add(document.id)
+            if position not in dead:
+                expected[document.id] = document.index
+        found = self._found(expected)
+        self.es.indices.refresh(index=f"{self.prefix}-*", allow_no_indices=True)
+        indexed = int(self.es.count(index=f"{self.prefix}-*", allow_no_indices=True)["count"])
+        missing_from_topic = len(acked - in_topic) if acked is not None else 0
+        tally = Tally(
+            produced=produced,
+            indexed=indexed,
+            duplicated=indexed - len(found),
+            lost=missing_from_topic + undelivered + len(expected) - len(found),
+            dead_lettered=len(dead),
+        )
+        log.info("tally", extra=tally.as_dict())
+        return tally
+
+    def _found(self, expected: dict[str, str]) -> set[str]:
+        """Which of the expected ids exist, asked id by id (mget) in each daily index."""
+        by_index: dict[str, list[str]] = {}
+        for doc_id, index in expected.items():
+            by_index.setdefault(index, []).append(doc_id)
+        found: set[str] = set()
+        for index, ids in by_index.items():
+            for i in range(0, len(ids), MGET_CHUNK):
+                answer = self.es.mget(index=index, ids=ids[i : i + MGET_CHUNK], source=False)
+                found.update(d["_id"] for d in answer["docs"] if d.get("found"))
+        return found
+
+
+def acked_ids(producer: LoadProducer) -> set[str]:
+    """Document ids of the quotes ``producer`` saw acknowledged."""
+    return {document_id(make_quote(i)) for i in producer.acked}
+
+
+@contextlib.contextmanager
+def paused(process_signal: Callable[[signal.Signals], bool]) -> Iterator[None]:
+    """SIGSTOP a stack server for the block, SIGCONT it after, whatever happens."""
+    process_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        process_signal(signal.SIGCONT)
+
+
+@dataclass(frozen=True)
+class Outage:
+    """What the pipeline did while one server was down (see `outage`)."""
+
+    seconds: float  # from the stop until the server served again
+    acked: int  # producer acknowledgements during the outage
+    failed: int  # producer failures during the outage
+    committed: int | None  # offsets the indexer committed during the outage (None: unknown)
+    indexer_alive: bool
+    probe: str  # what `probe` answered mid-outage ("" without a probe)
+
+    def figures(self) -> dict[str, Any]:
+        return {f"outage_{k}": v for k, v in asdict(self).items() if v != ""}
+
+
+def outage(
+    chaos: ChaosRun,
+    producer: LoadProducer,
+    indexer: subprocess.Popen[bytes],
+    server: str,
+    hold_s: float,
+    graceful: bool = True,
+    probe: Callable[[], str] | None = None,
+) -> Outage:
+    """Take ``server`` down for ``hold_s`` under load, bring it back, and say what happened.
+
+    ``probe`` runs once, half-way through. Committed offsets are read just
+    before the restart; Kafka may not answer them, which yields None.
+    """
+    before = chaos.committed()
+    down_at = time.monotonic()
+    (chaos.stack.stop if graceful else chaos.stack.kill)(server)
+    try:
+        time.sleep(hold_s / 2)
+        answer = probe() if probe is not None else ""
+        time.sleep(max(0.0, down_at + hold_s - time.monotonic()))
+        during = chaos.committed()
+        alive = indexer.poll() is None
+    finally:
+        chaos.stack.start(server)
+    up_at = time.monotonic()
+    acked, failed = producer.acked_between(down_at, up_at)
+    return Outage(
+        seconds=round(up_at - down_at, 1),
+        acked=acked,
+        failed=failed,
+        committed=None if before is None or during is None else during - before,
+        indexer_alive=alive,
+        probe=answer,
+    )

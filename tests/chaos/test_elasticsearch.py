@@ -1,0 +1,55 @@
+"""Scenario 3: Elasticsearch stopped for 60 s while 300 quotes/s keep arriving.
+
+Expected behaviour: the indexer retries the batch in flight with backoff,
+commits nothing it has not written, stays alive, and catches up once the node
+is back; Kafka holds the backlog meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.chaos.conftest import Record
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage, stop
+
+pytestmark = pytest.mark.integration
+
+RATE = 300
+SECONDS = 110  # 10 s before, 60 s down, the restart (~20 s), then some more
+OUTAGE_S = 60.0
+WAIT_S = 180.0
+
+
+def test_elasticsearch_down_60s_under_load_loses_nothing(chaos: ChaosRun, record: Record) -> None:
+    indexer = chaos.start_indexer(
+        INDEXER_RETRY_MAX_S="5", INDEXER_RETRY_MAX_ATTEMPTS="200", INDEXER_BATCH_MAX_DOCS="1000"
+    )
+    producer = LoadProducer(chaos.kafka, chaos.topic, RATE * SECONDS, rate=RATE).start()
+    chaos.wait_for("first quotes committed", lambda: (chaos.committed() or 0) >= 1000, 60)
+    down = outage(chaos, producer, indexer, "elasticsearch", OUTAGE_S)
+    back = time.monotonic()
+    producer.join(WAIT_S)
+    chaos.wait_drained(WAIT_S)
+    recovery_s = round(time.monotonic() - back, 1)
+    assert indexer.poll() is None, chaos.log_text()
+    assert stop(indexer) == 0
+    tally = chaos.tally(acked_ids(producer))
+    retries = chaos.log_path("indexer").read_text().count("bulk write failed, retrying")
+    record(
+        "elasticsearch-stop",
+        tally,
+        **down.figures(),
+        indexer_bulk_retries=retries,
+        caught_up_after_restart_s=recovery_s,
+    )
+    assert down.indexer_alive
+    # Nothing is committed past what was written: at most the batch in flight at the stop.
+    assert down.committed is not None
+    assert down.committed <= 1000
+    assert down.failed == 0
+    assert down.acked > 0
+    assert retries > 0
+    assert (tally.produced, tally.indexed) == (RATE * SECONDS, RATE * SECONDS)
+    assert (tally.lost, tally.duplicated, tally.dead_lettered) == (0, 0, 0)

@@ -1,0 +1,64 @@
+"""Scenario 4: the indexer SIGKILLed at 5 random points of a 50,000-message run.
+
+The points are drawn from a seeded RNG (``CHAOS_SEED`` overrides the default)
+and recorded: each is a committed-offset threshold plus a random delay, so a
+kill lands anywhere in the consume-write-commit cycle, not only after commits.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+
+import pytest
+
+from tests.chaos.conftest import Record
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, stop
+
+pytestmark = pytest.mark.integration
+
+N = 50_000
+KILLS = 5
+DEFAULT_SEED = 20261128
+WAIT_S = 120.0
+
+
+def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
+    chaos: ChaosRun, record: Record
+) -> None:
+    seed = int(os.environ.get("CHAOS_SEED", DEFAULT_SEED))
+    rng = random.Random(seed)
+    thresholds = sorted(rng.sample(range(2_000, N - 5_000, 1_000), KILLS))
+    delays = [round(rng.uniform(0.0, 1.0), 2) for _ in range(KILLS)]
+    producer = LoadProducer(chaos.kafka, chaos.topic, N).start()
+    producer.join(WAIT_S)
+    small_batches = {"INDEXER_BATCH_MAX_DOCS": "1000", "INDEXER_BULK_CHUNK_DOCS": "500"}
+    committed_at_kill: list[int] = []
+    for n, (threshold, delay) in enumerate(zip(thresholds, delays, strict=True)):
+        indexer = chaos.start_indexer(f"indexer-{n}", **small_batches)
+        # Past the threshold and past the previous kill: each incarnation makes progress.
+        target = max(threshold, committed_at_kill[-1] + 1 if committed_at_kill else 0)
+        reached = lambda t=target: (chaos.committed() or 0) >= t  # noqa: E731
+        chaos.wait_for(f"{target} committed", reached, WAIT_S)
+        time.sleep(delay)
+        assert stop(indexer, signal.SIGKILL) == -signal.SIGKILL
+        committed_at_kill.append(chaos.committed() or 0)
+    last = chaos.start_indexer("indexer-final", **small_batches)
+    drain_s = chaos.wait_drained(WAIT_S)
+    assert last.poll() is None, chaos.log_text()
+    assert stop(last) == 0
+    tally = chaos.tally(acked_ids(producer))
+    record(
+        "indexer-sigkill",
+        tally,
+        seed=seed,
+        kill_thresholds=thresholds,
+        kill_delays_s=delays,
+        committed_at_kill=committed_at_kill,
+        final_drain_s=drain_s,
+    )
+    assert committed_at_kill[-1] < N  # every kill was mid-run
+    assert (tally.produced, tally.lost, tally.duplicated) == (N, 0, 0)
+    assert (tally.indexed, tally.dead_lettered) == (N, 0)
