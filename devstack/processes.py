@@ -114,12 +114,18 @@ class ServerProcess:
 
     @staticmethod
     def _wait_gone(pid: int, timeout_s: float) -> bool:
+        """True once the whole process, every thread of it, has exited."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)  # reap it when we are its parent
-            if _start_ticks(pid) is None:
-                return True
+            try:
+                # Our child: the kernel reports it only after all its threads exited, and
+                # a JVM's exiting threads still hold its sockets while the leader is a zombie.
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    return True
+            except ChildProcessError:
+                # Someone else's child (started by an earlier command): a zombie counts as gone.
+                if _start_ticks(pid) is None:
+                    return True
             time.sleep(POLL_S)
         return False
 

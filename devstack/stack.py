@@ -8,6 +8,7 @@ import fcntl
 import functools
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 ZOOKEEPERS = ("zookeeper1", "zookeeper2")
 SERVICES = (*ZOOKEEPERS, "kafka", "elasticsearch")
 HTTP_TIMEOUT_S = 3.0
+PORT_RELEASE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,10 @@ class Stack:
 
     def _check_ports(self, name: str) -> None:
         for port, setting in self._ports(name).items():
+            # A server killed a moment ago may still be closing its sockets.
+            deadline = time.monotonic() + PORT_RELEASE_S
+            while not _port_free(port) and time.monotonic() < deadline:
+                time.sleep(0.2)
             if not _port_free(port):
                 raise DevstackError(
                     f"port {port} for {name} is already in use by another process; "

@@ -87,8 +87,11 @@ def test_losing_one_node_stops_the_ensemble_and_it_recovers(stack: Stack, unique
 
 def test_broker_restarts_right_after_a_crash(stack: Stack, unique_name) -> None:
     stack.kill("kafka")
-    # The crashed broker's ZooKeeper session still holds its id: start() must wait it out.
-    stack.start("kafka")
+    try:
+        # The crashed broker's ZooKeeper session still holds its id: start() must wait it out.
+        stack.start("kafka")
+    finally:
+        stack.up()  # whatever happened, later tests get a running broker
     assert kafka_node.registered_in_zookeeper(list(stack.settings.zookeeper_ports))
     topic = unique_name("after-crash")
     create_topic(stack.endpoints.kafka, topic, partitions=1)
