@@ -248,7 +248,6 @@ class Stack:
             cfg = kafka.write_config(self.data_dir / "kafka", s.kafka_port, list(s.zookeeper_ports))
             process.spawn(self._java_command(kafka.MAIN_CLASS, s.kafka_heap_mb, [str(cfg)]))
         else:
-            # Detached: the node must outlive `python -m devstack up`; it stops on SIGTERM.
             node = es_node.start(
                 self.es_home,
                 s.elasticsearch_dir / "data",
@@ -257,7 +256,6 @@ class Stack:
                 transport_port=s.elasticsearch_transport_port,
                 heap_mb=s.elasticsearch_heap_mb,
                 log_file=process.logfile,
-                detach=True,
             )
             process.adopt(node)
 

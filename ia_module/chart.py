@@ -63,22 +63,15 @@ def draw(
     ax.plot(grid.times, grid.values, color="tab:blue", label=f"{hist.symbol} price")
     if not fc.empty:
         model = fc["model"].iloc[0]
-        ax.fill_between(
-            fc["target_time"],
-            fc["lo95"],
-            fc["hi95"],
-            color="tab:orange",
-            alpha=0.2,
-            label="95% interval",
-        )
-        ax.fill_between(
-            fc["target_time"],
-            fc["lo80"],
-            fc["hi80"],
-            color="tab:orange",
-            alpha=0.4,
-            label="80% interval",
-        )
+        for level, alpha in ((95, 0.2), (80, 0.4)):
+            ax.fill_between(
+                fc["target_time"],
+                fc[f"lo{level}"],
+                fc[f"hi{level}"],
+                color="tab:orange",
+                alpha=alpha,
+                label=f"{level}% interval",
+            )
         ax.plot(fc["target_time"], fc["yhat"], color="tab:orange", label=f"forecast ({model})")
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("price (USD)")

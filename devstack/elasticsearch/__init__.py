@@ -37,7 +37,6 @@ import platform
 import pwd
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import tempfile
@@ -58,7 +57,6 @@ __all__ = [
     "assemble",
     "build_command",
     "start",
-    "stop",
 ]
 
 _HERE: Final = Path(__file__).resolve().parent
@@ -71,9 +69,6 @@ _MIN_JAVA: Final = 21  # Elasticsearch 9.x requirement
 _STAMP: Final = ".devstack-assembled"  # marks a complete home; holds the inputs' fingerprint
 _NETTY_MODULE: Final = "transport-netty4"
 _ROOT_MODULE: Final = "devstack-rest-root"
-# The byte the server's stdin watcher reads as "shut down cleanly"
-# (BootstrapInfo.SERVER_SHUTDOWN_MARKER); EOF on stdin makes it exit too, with code 1.
-_SHUTDOWN_BYTE: Final = b"\x1b"
 
 
 class ElasticsearchSetupError(DevstackError):
@@ -483,7 +478,6 @@ def start(
     heap_mb: int = 512,
     *,
     log_file: Path | None = None,
-    detach: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Launch the node and return its process (the JVM itself, in a new session).
 
@@ -491,9 +485,9 @@ def start(
     (default <logs_dir>/elasticsearch.log). When we are root, the node runs as
     ES_USER, created on first use.
 
-    detach=False: the node stops when this Python process dies (its stdin closes).
-    detach=True: the node holds its own stdin open and outlives the caller; stop it
-    later with SIGTERM on its pid, which also shuts it down cleanly.
+    The node outlives the caller (``python -m devstack up`` exits while it runs):
+    it holds its own copy of its stdin pipe, whose EOF would otherwise mean "the
+    launcher died, shut down". Stop it with SIGTERM on its pid, which is clean.
     """
     cmd = build_command(home, data_dir, logs_dir, http_port, transport_port, heap_mb)
     data_dir, logs_dir = Path(data_dir).absolute(), Path(logs_dir).absolute()
@@ -518,7 +512,7 @@ def start(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # A copy of the write end in the node itself means its stdin never reaches EOF.
-                pass_fds=(write_end,) if detach else (),
+                pass_fds=(write_end,),
                 start_new_session=True,  # Ctrl-C on the caller's terminal does not reach it
                 user=user.pw_uid if user else None,
                 group=user.pw_gid if user else None,
@@ -526,31 +520,6 @@ def start(
             )
     finally:
         os.close(read_end)
-    proc.stdin = os.fdopen(write_end, "wb")
-    proc.stdin.write(cmd.stdin)
-    proc.stdin.flush()
+    with os.fdopen(write_end, "wb") as args_pipe:
+        args_pipe.write(cmd.stdin)
     return proc
-
-
-def stop(proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> int:
-    """Stop a node started by start() and return its exit code; a no-op once it exited.
-
-    First the launcher's own signal, the shutdown byte on stdin (clean exit, code 0),
-    then SIGTERM (also clean), then SIGKILL, each with a bounded wait.
-    """
-    if proc.poll() is None and proc.stdin is not None:
-        with contextlib.suppress(OSError):  # BrokenPipeError when the JVM is already gone
-            proc.stdin.write(_SHUTDOWN_BYTE)
-            proc.stdin.flush()
-    for sig, wait_s in ((None, timeout_s), (signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
-        if sig is not None and proc.poll() is None:
-            proc.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            code = proc.wait(wait_s)
-            break
-    else:
-        raise ElasticsearchSetupError(f"Elasticsearch (pid {proc.pid}) survived SIGKILL")
-    if proc.stdin is not None:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-    return code
