@@ -21,24 +21,53 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
+        description="Log level: DEBUG, INFO, WARNING or ERROR.",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka brokers, comma-separated host:port."
+    )
     # PLAINTEXT on the local stack; SASL_SSL with SCRAM-SHA-512 under
     # docker-compose.sasl.yml. The CA verifies the broker's certificate (the
     # system CAs when unset); hostnames are always checked.
-    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-512"] = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None
-    elasticsearch_url: str = "http://127.0.0.1:9200"
-    elasticsearch_username: str | None = None
-    elasticsearch_password: SecretStr | None = None
-    elasticsearch_api_key: SecretStr | None = None
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="Kafka security protocol: PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="Kafka SASL mechanism (SASL_SSL only)."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="Kafka SASL user; required with SASL_SSL."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="Kafka SASL password; required with SASL_SSL."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA file (PEM) that verifies the broker; system CAs when unset."
+    )
+    elasticsearch_url: str = Field(
+        default="http://127.0.0.1:9200", description="Elasticsearch URL (http or https)."
+    )
+    elasticsearch_username: str | None = Field(
+        default=None, description="Elasticsearch basic-auth user; none when unset."
+    )
+    elasticsearch_password: SecretStr | None = Field(
+        default=None, description="Elasticsearch basic-auth password."
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        default=None,
+        description="Elasticsearch API key; used instead of user and password when set.",
+    )
     # CA that signed the cluster's certificate; certificates are always verified.
-    elasticsearch_ca_cert: Path | None = None
+    elasticsearch_ca_cert: Path | None = Field(
+        default=None, description="CA certificate file (PEM) of the Elasticsearch cluster."
+    )
     # Touched once per loop iteration when set (cryptoviz_core.health); the images set it.
-    health_file: Path | None = None
+    health_file: Path | None = Field(
+        default=None, description="Heartbeat file touched by the service loop; none when unset."
+    )
 
     @model_validator(mode="after")
     def _kafka_credentials(self) -> ServiceSettings:

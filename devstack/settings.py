@@ -18,22 +18,37 @@ class DevstackSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DEVSTACK_", frozen=True)
 
-    home: Path = REPO_ROOT / ".cache" / "devstack"
+    home: Path = Field(
+        default=REPO_ROOT / ".cache" / "devstack",
+        description="Data, logs and downloads of the stack (except Elasticsearch's).",
+    )
     # Elasticsearch refuses to run as root, so when we are root its files live where
     # its own user can reach them (a clone under /root is not traversable).
-    elasticsearch_dir: Path = Path("/var/tmp") / f"cryptoviz-devstack-{_REPO_ID}"
-    zookeeper_ports: tuple[int, int] = (12181, 12182)
-    # Peer and election ports per node: server.N=127.0.0.1:peer:election.
-    zookeeper_quorum_ports: tuple[tuple[int, int], tuple[int, int]] = (
-        (12888, 13888),
-        (12889, 13889),
+    elasticsearch_dir: Path = Field(
+        default=Path("/var/tmp") / f"cryptoviz-devstack-{_REPO_ID}",
+        description="Elasticsearch's files; the default ends in a hash of the clone's path.",
+        json_schema_extra={"env_example": "/var/tmp/cryptoviz-devstack-<hash>"},
     )
-    kafka_port: int = 19092
-    elasticsearch_port: int = 19200
-    elasticsearch_transport_port: int = 19300
-    zookeeper_heap_mb: int = Field(default=128, ge=64)
-    kafka_heap_mb: int = Field(default=512, ge=256)
+    zookeeper_ports: tuple[int, int] = Field(
+        default=(12181, 12182), description="Client ports of the two ZooKeeper nodes (JSON)."
+    )
+    # server.N=127.0.0.1:peer:election.
+    zookeeper_quorum_ports: tuple[tuple[int, int], tuple[int, int]] = Field(
+        default=((12888, 13888), (12889, 13889)),
+        description="Peer and election ports per ZooKeeper node (JSON).",
+    )
+    kafka_port: int = Field(default=19092, description="Kafka listener port.")
+    elasticsearch_port: int = Field(default=19200, description="Elasticsearch HTTP port.")
+    elasticsearch_transport_port: int = Field(
+        default=19300, description="Elasticsearch transport port."
+    )
+    zookeeper_heap_mb: int = Field(default=128, ge=64, description="ZooKeeper JVM heap, in MB.")
+    kafka_heap_mb: int = Field(default=512, ge=256, description="Kafka JVM heap, in MB.")
     # ES wants half the container for page cache; 1 GB serves tests and benchmarks on a 24 GB box.
-    elasticsearch_heap_mb: int = Field(default=1024, ge=256)
-    ready_timeout_s: float = Field(default=120.0, gt=0)
-    maven: str = "mvn"
+    elasticsearch_heap_mb: int = Field(
+        default=1024, ge=256, description="Elasticsearch JVM heap, in MB."
+    )
+    ready_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds allowed for each server to become ready."
+    )
+    maven: str = Field(default="mvn", description="Maven command that fetches the Java jars.")

@@ -18,38 +18,72 @@ MODEL_NAMES = ("naive", "drift", "ets")
 class IASettings(ServiceSettings):
     """Frozen settings of the IA service, read once at start-up."""
 
-    # Minutes between two cycles of `python -m ia_module`.
-    ia_interval_min: float = Field(default=5.0, gt=0)
-    # Grid step (pandas offset alias): quotes are resampled to one price per step.
-    ia_step: str = "5min"
-    # Forecast horizon in steps (12 x 5 min = 1 hour ahead).
-    ia_horizon: int = Field(default=12, ge=1, le=288)
-    # History read per cycle, in hours; also the training window (24 h = 288 points at 5 min).
-    ia_history_hours: float = Field(default=24.0, gt=0)
-    # A coin with fewer grid points than this is skipped for the cycle.
-    ia_min_points: int = Field(default=24, ge=3)
-    # Missing grid points are forward-filled up to this many consecutive steps;
-    # a longer gap restarts the series after it, and a coin whose last quote is
+    ia_interval_min: float = Field(
+        default=5.0, gt=0, description="Minutes between two cycles of `python -m ia_module`."
+    )
+    # Quotes are resampled to one price per step.
+    ia_step: str = Field(
+        default="5min", description="Forecast grid step (fixed pandas duration: 5min, 1h)."
+    )
+    ia_horizon: int = Field(
+        default=12, ge=1, le=288, description="Forecast horizon in steps (12 x 5min = 1 h ahead)."
+    )
+    ia_history_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="History read per cycle and training window, in hours.",
+    )
+    ia_min_points: int = Field(
+        default=24,
+        ge=3,
+        description="Grid points a coin needs to be forecast; fewer skip it for the cycle.",
+    )
+    # A longer gap restarts the series after it, and a coin whose last quote is
     # older than this many steps is treated as gone from the listing.
-    ia_max_gap_steps: int = Field(default=3, ge=0)
-    # Rolling-origin backtest origins used to choose each coin's model.
-    ia_backtest_origins: int = Field(default=3, ge=1, le=50)
-    # Models forecast each cycle; naive is always added because MASE is scaled by it.
-    ia_models: tuple[str, ...] = MODEL_NAMES
-    # Predictions and metrics older than this are removed by delete_by_query.
-    ia_retention_days: float = Field(default=7.0, gt=0)
-    # Rolling window over which matured predictions are summarised into metrics.
-    ia_score_window_hours: float = Field(default=24.0, gt=0)
-    # Upper bound on coins handled per cycle, which bounds every read below.
-    ia_max_coins: int = Field(default=500, ge=1)
-    # Elasticsearch names: quotes are read from a pattern, outputs are single indices.
-    ia_quotes_index: str = "crypto-quotes-*"
-    ia_predictions_index: str = "crypto-predictions"
-    ia_metrics_index: str = "crypto-forecast-metrics"
+    ia_max_gap_steps: int = Field(
+        default=3, ge=0, description="Consecutive missing grid steps forward-filled."
+    )
+    ia_backtest_origins: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        description="Rolling-origin backtest origins used to choose each coin's model.",
+    )
+    # naive is always added because MASE is scaled by it.
+    ia_models: tuple[str, ...] = Field(
+        default=MODEL_NAMES, description="Models forecast each cycle (JSON list)."
+    )
+    ia_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Predictions and metrics older than this many days are purged.",
+    )
+    ia_score_window_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Window over which matured predictions are scored into metrics, in hours.",
+    )
+    # It bounds every read of a cycle.
+    ia_max_coins: int = Field(default=500, ge=1, description="Most coins handled per cycle.")
+    ia_quotes_index: str = Field(
+        default="crypto-quotes-*", description="Index pattern quotes are read from."
+    )
+    ia_predictions_index: str = Field(
+        default="crypto-predictions", description="Index predictions are written to."
+    )
+    ia_metrics_index: str = Field(
+        default="crypto-forecast-metrics", description="Index forecast metrics are written to."
+    )
     # Bounded retries of a failed Elasticsearch write or read.
-    ia_es_max_attempts: int = Field(default=4, ge=1)
-    ia_es_backoff_initial_s: float = Field(default=1.0, gt=0)
-    ia_es_backoff_max_s: float = Field(default=15.0, gt=0)
+    ia_es_max_attempts: int = Field(
+        default=4, ge=1, description="Attempts of an Elasticsearch read or write."
+    )
+    ia_es_backoff_initial_s: float = Field(
+        default=1.0, gt=0, description="First Elasticsearch retry wait, in seconds."
+    )
+    ia_es_backoff_max_s: float = Field(
+        default=15.0, gt=0, description="Elasticsearch retry wait cap, in seconds."
+    )
 
     @field_validator("ia_step")
     @classmethod

@@ -24,10 +24,18 @@ class IndexerSettings(ServiceSettings):
     """Everything the indexer reads from its environment. Frozen."""
 
     # Where to read and where to dead-letter.
-    topic: str = Field(default=QUOTES_TOPIC, validation_alias=_env("TOPIC"))
-    dlq_topic: str = Field(default=DLQ_TOPIC, validation_alias=_env("DLQ_TOPIC"))
+    topic: str = Field(
+        default=QUOTES_TOPIC, validation_alias=_env("TOPIC"), description="Kafka topic read."
+    )
+    dlq_topic: str = Field(
+        default=DLQ_TOPIC,
+        validation_alias=_env("DLQ_TOPIC"),
+        description="Dead-letter topic for invalid messages.",
+    )
     consumer_group: str = Field(
-        default="cryptoviz-indexer", validation_alias=_env("CONSUMER_GROUP")
+        default="cryptoviz-indexer",
+        validation_alias=_env("CONSUMER_GROUP"),
+        description="Kafka consumer group.",
     )
 
     # Daily indices are ``<index_prefix>-YYYY.MM.DD``; the template matches ``<index_prefix>-*``.
@@ -35,12 +43,25 @@ class IndexerSettings(ServiceSettings):
         default="crypto-quotes",
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         validation_alias=_env("INDEX_PREFIX"),
+        description="Prefix of the daily indices.",
     )
-    index_shards: int = Field(default=1, ge=1, validation_alias=_env("INDEX_SHARDS"))
+    index_shards: int = Field(
+        default=1,
+        ge=1,
+        validation_alias=_env("INDEX_SHARDS"),
+        description="Primary shards per daily index.",
+    )
     # 0 suits the single-node stacks; a multi-node cluster should set 1.
-    index_replicas: int = Field(default=0, ge=0, validation_alias=_env("INDEX_REPLICAS"))
+    index_replicas: int = Field(
+        default=0,
+        ge=0,
+        validation_alias=_env("INDEX_REPLICAS"),
+        description="Replicas per daily index.",
+    )
     index_refresh_interval: str = Field(
-        default="1s", validation_alias=_env("INDEX_REFRESH_INTERVAL")
+        default="1s",
+        validation_alias=_env("INDEX_REFRESH_INTERVAL"),
+        description="Refresh interval of the daily indices (Elasticsearch duration).",
     )
 
     # A batch is written when any limit is reached. Defaults come from bench/index.py
@@ -50,39 +71,102 @@ class IndexerSettings(ServiceSettings):
     # 6000/1000/3: 14.1k. Larger batches win nothing beyond the run-to-run noise (the
     # indexer is CPU-bound in Python, see service.py) and cost memory (148 MB peak RSS
     # at 10000 against 128 MB), so 5000/1000/2 stays.
-    batch_max_docs: int = Field(default=5000, ge=1, validation_alias=_env("BATCH_MAX_DOCS"))
-    batch_max_bytes: int = Field(
-        default=5 * 1024 * 1024, ge=1024, validation_alias=_env("BATCH_MAX_BYTES")
+    batch_max_docs: int = Field(
+        default=5000,
+        ge=1,
+        validation_alias=_env("BATCH_MAX_DOCS"),
+        description="Batch size limit, in documents.",
     )
-    batch_linger_s: float = Field(default=1.0, gt=0, validation_alias=_env("BATCH_LINGER_S"))
+    batch_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("BATCH_MAX_BYTES"),
+        description="Batch size limit, in bytes (5 MiB).",
+    )
+    batch_linger_s: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias=_env("BATCH_LINGER_S"),
+        description="Batch age limit, in seconds.",
+    )
     # A batch is split into bulk requests of this many documents, sent concurrently.
-    bulk_chunk_docs: int = Field(default=1000, ge=1, validation_alias=_env("BULK_CHUNK_DOCS"))
-    bulk_parallelism: int = Field(default=2, ge=1, le=16, validation_alias=_env("BULK_PARALLELISM"))
+    bulk_chunk_docs: int = Field(
+        default=1000,
+        ge=1,
+        validation_alias=_env("BULK_CHUNK_DOCS"),
+        description="Documents per bulk request.",
+    )
+    bulk_parallelism: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        validation_alias=_env("BULK_PARALLELISM"),
+        description="Bulk requests sent concurrently.",
+    )
 
     # Retries of retryable Elasticsearch failures (429, 5xx, connection loss) and of
     # DLQ writes: exponential, capped, and given up after ``retry_max_attempts``, at
     # which point the service stops without committing (Kafka still holds the data).
-    retry_initial_s: float = Field(default=0.5, gt=0, validation_alias=_env("RETRY_INITIAL_S"))
-    retry_max_s: float = Field(default=30.0, gt=0, validation_alias=_env("RETRY_MAX_S"))
-    retry_max_attempts: int = Field(default=40, ge=1, validation_alias=_env("RETRY_MAX_ATTEMPTS"))
-
-    # Daily indices older than this many whole UTC days are deleted by the service.
-    retention_days: int = Field(default=30, ge=1, validation_alias=_env("RETENTION_DAYS"))
-    retention_interval_s: float = Field(
-        default=3600.0, gt=0, validation_alias=_env("RETENTION_INTERVAL_S")
+    retry_initial_s: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias=_env("RETRY_INITIAL_S"),
+        description="First retry wait, in seconds.",
     )
-    stats_interval_s: float = Field(default=10.0, gt=0, validation_alias=_env("STATS_INTERVAL_S"))
+    retry_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=_env("RETRY_MAX_S"),
+        description="Retry wait cap, in seconds.",
+    )
+    retry_max_attempts: int = Field(
+        default=40,
+        ge=1,
+        validation_alias=_env("RETRY_MAX_ATTEMPTS"),
+        description="Attempts before the service stops.",
+    )
+
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=_env("RETENTION_DAYS"),
+        description="Daily indices older than this many whole UTC days are deleted.",
+    )
+    retention_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias=_env("RETENTION_INTERVAL_S"),
+        description="Seconds between two retention passes.",
+    )
+    stats_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=_env("STATS_INTERVAL_S"),
+        description="Seconds between two stats log lines (and heartbeats).",
+    )
 
     # Consumer: max.poll.interval.ms bounds the time between two polls. The service
     # polls at least every ``poll_timeout_s`` even while it backs off, so this only
     # has to exceed the longest single bulk request.
     max_poll_interval_ms: int = Field(
-        default=300_000, ge=10_000, validation_alias=_env("MAX_POLL_INTERVAL_MS")
+        default=300_000,
+        ge=10_000,
+        validation_alias=_env("MAX_POLL_INTERVAL_MS"),
+        description="Kafka max.poll.interval.ms.",
     )
     session_timeout_ms: int = Field(
-        default=30_000, ge=6_000, validation_alias=_env("SESSION_TIMEOUT_MS")
+        default=30_000,
+        ge=6_000,
+        validation_alias=_env("SESSION_TIMEOUT_MS"),
+        description="Kafka session.timeout.ms: a silent consumer is dropped after it.",
     )
-    poll_timeout_s: float = Field(default=0.5, gt=0, le=5, validation_alias=_env("POLL_TIMEOUT_S"))
+    poll_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=5,
+        validation_alias=_env("POLL_TIMEOUT_S"),
+        description="Longest wait of one Kafka poll, in seconds.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IndexerSettings:

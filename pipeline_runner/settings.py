@@ -49,53 +49,127 @@ class RunSettings(BaseSettings):
 
     # auto: live CoinMarketCap when a short probe reaches it at start, else replay.
     source: Literal["auto", "live", "replay"] = Field(
-        default="auto", validation_alias=AliasChoices("SOURCE", "RUN_SOURCE")
+        default="auto",
+        validation_alias=AliasChoices("SOURCE", "RUN_SOURCE"),
+        description="Data source: auto, live or replay.",
     )
-    # Seconds before the runner stops by itself and prints the summary; None runs until Ctrl-C.
     duration: float | None = Field(
-        default=None, gt=0, validation_alias=AliasChoices("DURATION", "RUN_DURATION")
+        default=None,
+        gt=0,
+        validation_alias=AliasChoices("DURATION", "RUN_DURATION"),
+        description="Seconds before the run stops and prints its summary; unset: Ctrl-C.",
     )
-    # Seconds between two refreshes of the live view (or log lines without a TTY).
-    refresh_s: float = Field(default=3.0, ge=0.5, validation_alias="RUN_REFRESH_S")
+    refresh_s: float = Field(
+        default=3.0,
+        ge=0.5,
+        validation_alias="RUN_REFRESH_S",
+        description="Seconds between two refreshes of the live view (or log lines).",
+    )
     # Marks every child (``-X cryptoviz_run=<id>`` and the environment) and names the log dir.
     run_id: str = Field(
         default_factory=lambda: uuid.uuid4().hex[:12],
         pattern=r"^[A-Za-z0-9_.-]+$",
         validation_alias="RUN_ID",
+        description="Id of the run; a random 12-hex-digit id when unset.",
     )
-    log_dir: Path = Field(default=REPO_ROOT / ".cache" / "run", validation_alias="RUN_LOG_DIR")
-    live_url: str = Field(default=LIVE_URL, validation_alias="RUN_LIVE_URL")
-    # The start-up reachability probe of the live site, whole request included.
-    probe_timeout_s: float = Field(default=5.0, gt=0, le=30, validation_alias="RUN_PROBE_TIMEOUT_S")
-    # Where the runner serves the bundled replay pages; 0 picks a free loopback port.
-    replay_port: int = Field(default=0, ge=0, le=65535, validation_alias="RUN_REPLAY_PORT")
+    log_dir: Path = Field(
+        default=REPO_ROOT / ".cache" / "run",
+        validation_alias="RUN_LOG_DIR",
+        description="Directory of the run directories (logs, heartbeats).",
+    )
+    live_url: str = Field(
+        default=LIVE_URL,
+        validation_alias="RUN_LIVE_URL",
+        description="CoinMarketCap URL scraped in live mode.",
+    )
+    probe_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        validation_alias="RUN_PROBE_TIMEOUT_S",
+        description="Timeout of the start-up probe of the live site, whole request, in s.",
+    )
+    replay_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        validation_alias="RUN_REPLAY_PORT",
+        description="Port serving the bundled replay pages; 0 = any free port.",
+    )
 
     # Names the children use; a test sets unique ones so concurrent runs never mix.
-    topic: str = Field(default=QUOTES_TOPIC, validation_alias="RUN_TOPIC")
-    dlq_topic: str = Field(default=DLQ_TOPIC, validation_alias="RUN_DLQ_TOPIC")
-    consumer_group: str = Field(default="cryptoviz-indexer", validation_alias="RUN_CONSUMER_GROUP")
+    topic: str = Field(
+        default=QUOTES_TOPIC,
+        validation_alias="RUN_TOPIC",
+        description="Kafka quotes topic of the run.",
+    )
+    dlq_topic: str = Field(
+        default=DLQ_TOPIC,
+        validation_alias="RUN_DLQ_TOPIC",
+        description="Kafka dead-letter topic of the run.",
+    )
+    consumer_group: str = Field(
+        default="cryptoviz-indexer",
+        validation_alias="RUN_CONSUMER_GROUP",
+        description="Indexer's Kafka consumer group.",
+    )
     index_prefix: str = Field(
         default="crypto-quotes",
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         validation_alias="RUN_INDEX_PREFIX",
+        description="Prefix of the daily quote indices.",
     )
     predictions_index: str = Field(
-        default="crypto-predictions", validation_alias="RUN_PREDICTIONS_INDEX"
+        default="crypto-predictions",
+        validation_alias="RUN_PREDICTIONS_INDEX",
+        description="Index of the predictions.",
     )
     metrics_index: str = Field(
-        default="crypto-forecast-metrics", validation_alias="RUN_METRICS_INDEX"
+        default="crypto-forecast-metrics",
+        validation_alias="RUN_METRICS_INDEX",
+        description="Index of the forecast metrics.",
     )
 
     # Crash restarts: backoff from initial to max seconds; a child that crashes
     # this many times in a row, never staying up ``stable_after_s``, stops the run.
-    restart_initial_s: float = Field(default=1.0, gt=0, validation_alias="RUN_RESTART_INITIAL_S")
-    restart_max_s: float = Field(default=30.0, gt=0, validation_alias="RUN_RESTART_MAX_S")
-    restart_max_attempts: int = Field(default=5, ge=1, validation_alias="RUN_RESTART_MAX_ATTEMPTS")
-    stable_after_s: float = Field(default=60.0, gt=0, validation_alias="RUN_STABLE_AFTER_S")
+    restart_initial_s: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="RUN_RESTART_INITIAL_S",
+        description="First restart wait after a crash, in seconds.",
+    )
+    restart_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="RUN_RESTART_MAX_S",
+        description="Restart wait cap, in seconds.",
+    )
+    restart_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        validation_alias="RUN_RESTART_MAX_ATTEMPTS",
+        description="Crashes in a row that stop the run.",
+    )
+    stable_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias="RUN_STABLE_AFTER_S",
+        description="Seconds up after which a child counts as stable.",
+    )
     # SIGTERM to SIGKILL, per child; the scraper closes Chromium in well under this.
-    stop_grace_s: float = Field(default=15.0, gt=0, validation_alias="RUN_STOP_GRACE_S")
+    stop_grace_s: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias="RUN_STOP_GRACE_S",
+        description="Seconds from SIGTERM to SIGKILL when stopping a child.",
+    )
     # Bound on waiting, at the end of a DURATION run, for the indexer to catch up.
-    drain_timeout_s: float = Field(default=60.0, gt=0, validation_alias="RUN_DRAIN_TIMEOUT_S")
+    drain_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias="RUN_DRAIN_TIMEOUT_S",
+        description="Seconds a DURATION run waits for the indexer to catch up.",
+    )
 
     @property
     def run_dir(self) -> Path:

@@ -14,34 +14,83 @@ from cryptoviz_core.settings import ServiceSettings
 class ScraperSettings(ServiceSettings):
     """Read once at start-up from the environment and ``.env`` (e.g. ``SCRAPER_INTERVAL_S=30``)."""
 
-    scraper_source: Literal["live", "replay"] = "live"
-    scraper_base_url: str = "https://coinmarketcap.com/"
-    # Replay source only: where its local server listens (0 = any free port).
-    scraper_replay_port: int = Field(default=0, ge=0, le=65535)
+    scraper_source: Literal["live", "replay"] = Field(
+        default="live", description="live: CoinMarketCap; replay: the bundled recorded pages."
+    )
+    scraper_base_url: str = Field(
+        default="https://coinmarketcap.com/", description="URL of listing page 1."
+    )
+    scraper_replay_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Replay only: port of the scraper's page server; 0 = any free port.",
+    )
     # Replay source only: false when another process (the local runner) already
     # serves the replay pages at SCRAPER_BASE_URL, so they keep cycling across restarts.
-    scraper_replay_serve: bool = True
-    scraper_pages: int = Field(default=1, ge=1, le=100)
-    scraper_interval_s: float = Field(default=60.0, ge=1.0)
-    scraper_jitter_s: float = Field(default=5.0, ge=0.0)
+    scraper_replay_serve: bool = Field(
+        default=True, description="Replay only: whether the scraper serves the replay pages itself."
+    )
+    scraper_pages: int = Field(
+        default=1, ge=1, le=100, description="Listing pages scraped per cycle (100 coins each)."
+    )
+    scraper_interval_s: float = Field(
+        default=60.0, ge=1.0, description="Seconds between two scrapes."
+    )
+    scraper_jitter_s: float = Field(
+        default=5.0, ge=0.0, description="Random extra wait after each scrape, up to this, in s."
+    )
     # Refusal/unreadable-layout backoff: initial * 2**n seconds, capped.
-    scraper_backoff_initial_s: float = Field(default=60.0, gt=0)
-    scraper_backoff_max_s: float = Field(default=1800.0, gt=0)
-    scraper_page_load_timeout_s: float = Field(default=30.0, gt=0)
+    scraper_backoff_initial_s: float = Field(
+        default=60.0, gt=0, description="First backoff wait, in seconds."
+    )
+    scraper_backoff_max_s: float = Field(
+        default=1800.0, gt=0, description="Backoff cap, in seconds."
+    )
+    scraper_page_load_timeout_s: float = Field(
+        default=30.0, gt=0, description="Page load timeout, in seconds."
+    )
     # Time allowed to scroll until every row is rendered; rows still placeholders
     # after it are filled from the page JSON.
-    scraper_render_budget_s: float = Field(default=8.0, gt=0)
-    scraper_recycle_every: int = Field(default=100, ge=1)
-    scraper_chromium_binary: str = "/usr/bin/chromium"
-    scraper_chromedriver: str = "/usr/bin/chromedriver"
-    scraper_snapshot_dir: Path = Path("var/scraper-snapshots")
-    scraper_snapshot_keep: int = Field(default=20, ge=0)
-    scraper_topic: str = QUOTES_TOPIC
-    scraper_topic_partitions: int = Field(default=3, ge=1)
-    scraper_topic_replication: int = Field(default=1, ge=1)
-    scraper_topic_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=60_000)
+    scraper_render_budget_s: float = Field(
+        default=8.0, gt=0, description="Scroll-to-render budget per page, in seconds."
+    )
+    scraper_recycle_every: int = Field(
+        default=100,
+        ge=1,
+        description="Restart Chromium every this many page loads (long-lived Chromium grows).",
+    )
+    scraper_chromium_binary: str = Field(
+        default="/usr/bin/chromium", description="Path of the Chromium binary."
+    )
+    scraper_chromedriver: str = Field(
+        default="/usr/bin/chromedriver", description="Path of chromedriver."
+    )
+    scraper_snapshot_dir: Path = Field(
+        default=Path("var/scraper-snapshots"),
+        description="Where pages that fail to parse are saved, for debugging.",
+    )
+    scraper_snapshot_keep: int = Field(
+        default=20, ge=0, description="Snapshots kept (oldest deleted); 0 saves none."
+    )
+    scraper_topic: str = Field(default=QUOTES_TOPIC, description="Kafka topic quotes go to.")
+    scraper_topic_partitions: int = Field(
+        default=3, ge=1, description="Partitions of the topic, when the scraper creates it."
+    )
+    scraper_topic_replication: int = Field(
+        default=1, ge=1, description="Replication factor of the topic, when the scraper creates it."
+    )
+    scraper_topic_retention_ms: int = Field(
+        default=7 * 24 * 3600 * 1000,
+        ge=60_000,
+        description="Retention of the topic in ms (7 days), when the scraper creates it.",
+    )
     # Must exceed the producer's 10 s request timeout (publisher.REQUEST_TIMEOUT_MS).
-    scraper_delivery_timeout_s: float = Field(default=30.0, gt=11)
+    scraper_delivery_timeout_s: float = Field(
+        default=30.0,
+        gt=11,
+        description="Producer delivery timeout per message, retries included, in s.",
+    )
 
     def page_url(self, page: int, base_url: str | None = None) -> str:
         """The listing URL of ``page`` (1-based): the base URL, then ``?page=N`` from 2 on."""
