@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TextIO
@@ -36,7 +37,7 @@ from cryptoviz_core.settings import ServiceSettings
 from devstack.errors import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
 from ia_module.__main__ import add_chart_arguments
-from pipeline_runner.metrics import Sample, figures, summary_line
+from pipeline_runner.metrics import RATE_WINDOW_S, Sample, figures, summary_line, window_start
 from pipeline_runner.settings import RunSettings, child_env
 from pipeline_runner.sources import ES_TIMEOUT_S, PipelineSources, SourceUnavailable, probe_live
 from pipeline_runner.supervisor import ChildGaveUp, ChildSpec, Supervisor
@@ -202,7 +203,7 @@ def supervise(
     Raises RunError when a child gave up.
     """
     deadline = None if settings.duration is None else milestones.started + settings.duration
-    previous: Sample | None = None
+    history: deque[Sample] = deque()
     next_refresh = time.monotonic()
     while not stop.is_set():
         now = time.monotonic()
@@ -220,9 +221,11 @@ def supervise(
                 log.warning("reading skipped", extra={"error": str(err)})
             else:
                 milestones.observe(sample)
-                current = figures(previous, sample, datetime.now(UTC))
+                current = figures(window_start(history, sample), sample, datetime.now(UTC))
                 view.update(sample, current, supervisor.states())
-                previous = sample
+                history.append(sample)
+                while history and history[0].taken_at < sample.taken_at - RATE_WINDOW_S:
+                    history.popleft()
         stop.wait(POLL_S)
     return False
 

@@ -7,7 +7,7 @@ without a broker.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,12 +44,18 @@ class Sample:
     top: tuple[CoinRow, ...] = field(default_factory=tuple)
 
 
+# Rates are averaged over the last minute: the scraper publishes in bursts, once
+# per interval, so a rate between two 3-second refreshes is mostly zero.
+RATE_WINDOW_S = 60.0
+
+
 @dataclass(frozen=True)
 class Figures:
-    """What the view shows besides the coin table; rates are per second, None until known."""
+    """What the view shows besides the coin table; rates per minute, None until known."""
 
-    scraped_per_s: float | None
-    indexed_per_s: float | None
+    scraped_per_min: float | None
+    indexed_per_min: float | None
+    dead_lettered_per_min: float | None
     freshness_s: float | None
     lag: int
 
@@ -64,13 +70,13 @@ def total_lag(end_offsets: Mapping[int, int], committed: Mapping[int, int | None
 
 
 def rate(previous: int, current: int, seconds: float) -> float | None:
-    """Per-second increase between two readings; None when no time passed.
+    """Per-minute increase between two readings ``seconds`` apart; None when no time passed.
 
     A decrease (a topic recreated, an index deleted) reads as 0, not negative.
     """
     if seconds <= 0:
         return None
-    return max(0, current - previous) / seconds
+    return max(0, current - previous) / seconds * 60
 
 
 def freshness(now: datetime, last: datetime | None) -> float | None:
@@ -80,12 +86,21 @@ def freshness(now: datetime, last: datetime | None) -> float | None:
     return max(0.0, (now - last).total_seconds())
 
 
+def window_start(history: Iterable[Sample], current: Sample) -> Sample | None:
+    """The oldest earlier sample at most ``RATE_WINDOW_S`` before ``current``, if any."""
+    earliest = current.taken_at - RATE_WINDOW_S
+    return next((s for s in history if earliest <= s.taken_at < current.taken_at), None)
+
+
 def figures(previous: Sample | None, current: Sample, now: datetime) -> Figures:
     """The view's figures for ``current``, rates taken against ``previous`` when given."""
-    seconds = current.taken_at - previous.taken_at if previous is not None else 0.0
+    if previous is None:
+        return Figures(None, None, None, freshness(now, current.last_scraped_at), current.lag)
+    seconds = current.taken_at - previous.taken_at
     return Figures(
-        scraped_per_s=rate(previous.scraped, current.scraped, seconds) if previous else None,
-        indexed_per_s=rate(previous.indexed, current.indexed, seconds) if previous else None,
+        scraped_per_min=rate(previous.scraped, current.scraped, seconds),
+        indexed_per_min=rate(previous.indexed, current.indexed, seconds),
+        dead_lettered_per_min=rate(previous.dead_lettered, current.dead_lettered, seconds),
         freshness_s=freshness(now, current.last_scraped_at),
         lag=current.lag,
     )

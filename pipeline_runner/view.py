@@ -73,9 +73,10 @@ def render(
     if sample is None or figures is None:
         return Group(header, Text("waiting for the first reading of Kafka and Elasticsearch..."))
     stats = Text(
-        f"scraped {sample.scraped:,} ({_num(figures.scraped_per_s, '.1f')}/s)   "
-        f"indexed {sample.indexed:,} ({_num(figures.indexed_per_s, '.1f')}/s)   "
-        f"lag {figures.lag:,}   dead-lettered {sample.dead_lettered:,}   "
+        f"scraped {sample.scraped:,} ({_num(figures.scraped_per_min, '.0f')}/min)   "
+        f"indexed {sample.indexed:,} ({_num(figures.indexed_per_min, '.0f')}/min)   "
+        f"dead-lettered {sample.dead_lettered:,} "
+        f"({_num(figures.dead_lettered_per_min, '.0f')}/min)   lag {figures.lag:,}   "
         f"coins {sample.coins}   predictions {sample.predictions:,}   "
         f"freshness {_num(figures.freshness_s, '.0f')}s"
     )
@@ -156,8 +157,9 @@ class LogView:
                 "dead_lettered": sample.dead_lettered,
                 "coins": sample.coins,
                 "predictions": sample.predictions,
-                "scraped_per_s": figures.scraped_per_s,
-                "indexed_per_s": figures.indexed_per_s,
+                "scraped_per_min": figures.scraped_per_min,
+                "indexed_per_min": figures.indexed_per_min,
+                "dead_lettered_per_min": figures.dead_lettered_per_min,
                 "freshness_s": figures.freshness_s,
                 "top": [c.symbol for c in sample.top[:3]],
                 "pids": pids,

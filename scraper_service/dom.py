@@ -275,7 +275,8 @@ def parse_row(row: Tag, position: int, columns: dict[str, int]) -> DomRow:
     price_text = ""
     try:
         rank_text = cell_text(cells[columns["rank"]]) if "rank" in columns else ""
-        rank = int(rank_text) if rank_text.isdigit() else None
+        # A rank is ASCII digits: isdigit() is also true for "₅", which int() refuses.
+        rank = int(rank_text) if rank_text.isascii() and rank_text.isdecimal() else None
         field_name = "price"
         price_text = cell_text(cells[columns["price"]])
         values["price"] = parse_money(price_text)

@@ -114,6 +114,7 @@ def make_coins(count: int = 100, seed: int = 7, first_rank: int = 1) -> list[Coi
     rng = random.Random(seed)
     coins: list[Coin] = []
     seeds = SEED_COINS if first_rank == 1 else []
+    previous_cap: float | None = None
     for i in range(count):
         if i < len(seeds):
             cmc_id, slug, name, symbol, price, supply, max_supply = seeds[i]
@@ -122,9 +123,13 @@ def make_coins(count: int = 100, seed: int = 7, first_rank: int = 1) -> list[Coi
             n = i + first_rank
             cmc_id, name = 30000 + n * 7, f"{word} {n}"
             slug, symbol = f"{word.lower()}-{n}", f"{word[:3].upper()}{n % 10}"
-            price = 10 ** rng.uniform(-7, 3.5)
-            supply = 10 ** rng.uniform(6, 11)
+            price = 10 ** rng.uniform(-6, 3.5)
+            # A listing is ranked by market cap, which falls by about 2% a rank
+            # (~$4B near rank 10, ~$800M near 100): supply follows from cap and price.
+            cap = previous_cap if previous_cap is not None else 2.1e12 * n**-1.7
+            supply = cap * rng.uniform(0.97, 0.995) / price
             max_supply = supply * rng.choice([1.0, 1.5, 2.0]) if rng.random() < 0.5 else None
+        previous_cap = price * supply
         coins.append(
             Coin(
                 cmc_id=cmc_id,

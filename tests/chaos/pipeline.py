@@ -89,9 +89,16 @@ def json_lines(path: Path, message: str) -> list[dict[str, Any]]:
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
-    """Signal ``process`` unless it already exited; return its exit status (bounded wait)."""
+    """Signal ``process`` unless it already exited; return its exit status (bounded wait).
+
+    As with a container: SIGTERM goes to the service alone, which stops its own
+    children (the scraper's Chromium); SIGKILL takes the whole process group.
+    """
     if process.poll() is None:
-        process.send_signal(sig)
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
     return process.wait(timeout=EXIT_TIMEOUT_S)
 
 
@@ -238,8 +245,10 @@ class ChaosRun:
     def cleanup(self) -> None:
         """Stop what is still running, then drop the scenario's indices, template and topics."""
         for process in self.processes:
-            if process.poll() is None:
-                stop(process, signal.SIGKILL)
+            # Also when the service itself exited: the scraper's Chromium may outlive it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=EXIT_TIMEOUT_S)
         names = list(self.es.indices.get(index=f"{self.prefix}-*").body)
         if names:  # explicit names: the cluster refuses wildcard deletes
             self.es.indices.delete(index=",".join(names))
@@ -262,6 +271,7 @@ class ChaosRun:
                 env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() reaches its children
             )
         self.processes.append(process)
         return process

@@ -13,6 +13,7 @@ from pipeline_runner.metrics import (
     summary_line,
     top_coins,
     total_lag,
+    window_start,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -39,8 +40,8 @@ def test_lag_of_a_missing_topic_is_zero() -> None:
     assert total_lag({}, {}) == 0
 
 
-def test_rate_is_per_second_and_none_without_elapsed_time() -> None:
-    assert rate(100, 400, 3.0) == 100.0
+def test_rate_is_per_minute_and_none_without_elapsed_time() -> None:
+    assert rate(100, 400, 30.0) == 600.0
     assert rate(100, 400, 0.0) is None
     assert rate(400, 100, 3.0) == 0.0  # an index deleted under us is not a negative rate
 
@@ -53,12 +54,20 @@ def test_freshness_is_seconds_since_newest_quote() -> None:
 
 def test_figures_need_a_previous_sample_for_rates() -> None:
     first = figures(None, sample(10.0, 100, 50, lag=50), NOW)
-    assert first.scraped_per_s is None
+    assert first.scraped_per_min is None
     assert first.freshness_s == 7.0
     assert first.lag == 50
-    second = figures(sample(10.0, 100, 50), sample(12.0, 300, 250), NOW)
-    assert second.scraped_per_s == 100.0
-    assert second.indexed_per_s == 100.0
+    second = figures(sample(10.0, 100, 50), sample(40.0, 300, 250), NOW)
+    assert second.scraped_per_min == 400.0
+    assert second.indexed_per_min == 400.0
+    assert second.dead_lettered_per_min == 0.0
+
+
+def test_rates_span_the_last_minute_of_samples() -> None:
+    history = [sample(t, 0, 0) for t in (0.0, 30.0, 50.0, 70.0)]
+    # At t=100 the window opens at t=40: the sample at 50 is its start.
+    assert window_start(history, sample(100.0, 0, 0)) == history[2]
+    assert window_start(history, history[0]) is None
 
 
 def test_top_coins_orders_by_market_cap_with_missing_caps_last() -> None:

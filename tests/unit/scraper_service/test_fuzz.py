@@ -89,6 +89,7 @@ GARBAGE = st.sampled_from(
         "$-3",
         "1e308%",
         "🚀",
+        "₅2",  # a Unicode digit: str.isdigit() says yes, int() says no
         "$" + "9" * 40,
     ]
 )
@@ -194,3 +195,15 @@ def test_a_huge_page_parses_in_bounded_time_with_unique_valid_quotes() -> None:
     assert len(html) > 10_000_000 or len(result.quotes) <= len(BASELINE)
     assert len({q.slug for q in result.quotes}) == len(result.quotes)
     assert all(decode_quote(q.to_json()) == q for q in result.quotes)
+
+
+def test_a_rank_in_unicode_digits_is_not_taken_for_a_number() -> None:
+    # Found by the mutation test above: "₅2".isdigit() is True but int() refuses it.
+    soup = BeautifulSoup(ROWS_PAGE, "lxml")
+    row = _rows(soup)[0]
+    row.find_all("td", recursive=False)[1].string = "₅2"
+    result = parse_page(str(soup), source="coinmarketcap", scraped_at=SCRAPED_AT)
+    quotes = {q.slug: q for q in result.quotes}
+    assert set(quotes) == set(BASELINE)
+    # The page JSON still knows the rank; the rest of the row is what the page shows.
+    assert quotes[_slug(row)] == BASELINE[_slug(row)]
