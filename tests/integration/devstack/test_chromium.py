@@ -13,6 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from scraper_service.browser import CHROMIUM_FLAGS
+
 pytestmark = pytest.mark.integration
 
 PAGE = b"""<!doctype html><html><body><div id="out">static</div>
@@ -45,17 +47,8 @@ def site() -> Iterator[str]:
 def test_selenium_reads_what_javascript_rendered(site: str, tmp_path) -> None:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path}",
-    ):
+    # The scraper's own flags: this proves the browser works as the scraper drives it.
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
