@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))
 from cryptoviz_core.schema import QuoteV1  # noqa: E402
 from indexer_service.documents import to_document  # noqa: E402
 from indexer_service.template import index_template, template_name  # noqa: E402
+from scraper_service.publisher import COMPRESSION  # noqa: E402
 
 PARTITIONS = 3
 WARMUP_DOCS = 20_000
@@ -110,7 +111,7 @@ def preload(kafka: str, topic: str, qs: list[QuoteV1]) -> float:
         bootstrap_servers=kafka,
         acks="all",
         enable_idempotence=True,
-        compression_type="gzip",
+        compression_type=COMPRESSION,
         linger_ms=5,
     )
     for q in qs:
@@ -144,10 +145,11 @@ def raw_bulk(es: Elasticsearch, prefix: str, qs: list[QuoteV1], chunk: int, para
     install_template(es, prefix)
     bodies = []
     for i in range(0, len(qs), chunk):
-        lines: list[str] = []
+        lines: list[bytes] = []
         for q in qs[i : i + chunk]:
-            lines.extend(to_document(q, prefix).bulk_lines())
-        bodies.append(("\n".join(lines) + "\n").encode())
+            action, source = to_document(q.slug, q.scraped_at, q.to_json(), prefix).bulk_lines()
+            lines += (action.encode(), source)
+        bodies.append(b"\n".join(lines) + b"\n")
 
     def send(body: bytes) -> None:
         resp = es.bulk(operations=body)

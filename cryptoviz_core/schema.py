@@ -9,17 +9,20 @@ stored: a missing value is ``None``, never 0 and never ``"--"``.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
 )
+from pydantic_core import SchemaValidator, core_schema
 
 SCHEMA_VERSION = 1
 QUOTES_TOPIC = "crypto.quotes"
@@ -50,7 +53,26 @@ class UnknownSchemaVersion(SchemaError):
     reason = "unknown-schema-version"
 
 
-def _utc_millis(value: datetime) -> datetime:
+# The one wire form of a timestamp, as `format_timestamp` writes it.
+_WIRE_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def _utc_millis(value: object, parse: ValidatorFunctionWrapHandler) -> datetime:
+    """A message's timestamp must be in the wire form; a Python datetime is normalised to it.
+
+    Exactly one text form per instant lets the indexer store a message's bytes
+    as they are (Elasticsearch reads the same instant) and derive ids from it.
+    """
+    if isinstance(value, str):
+        if not _WIRE_TIMESTAMP.fullmatch(value):
+            raise ValueError(
+                "expected UTC ISO-8601 with milliseconds, "
+                f"like 2026-11-28T04:52:12.123Z; got {value!r}"
+            )
+        parsed: datetime = parse(value)
+        return parsed
+    if not isinstance(value, datetime):
+        raise ValueError(f"expected a timestamp string, got {type(value).__name__}")
     if value.tzinfo is None:
         raise ValueError("scraped_at must carry a timezone")
     value = value.astimezone(UTC)
@@ -64,15 +86,19 @@ def format_timestamp(value: datetime) -> str:
 
 UtcTimestamp = Annotated[
     datetime,
-    AfterValidator(_utc_millis),
+    WrapValidator(_utc_millis),
     PlainSerializer(format_timestamp, return_type=str),
 ]
 
 
 # Every check below runs inside pydantic-core (Rust): decoding is the indexer's hottest path.
-Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)] | None
-ChangePct = Annotated[float, Field(ge=-100, le=MAX_CHANGE_PCT, allow_inf_nan=False)] | None
-Price = Annotated[float, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)]
+# Strict: a number must be a JSON number, never a numeric string, so that a valid
+# message's bytes are a well-typed document as they are.
+Amount = Annotated[float, Field(strict=True, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)] | None
+ChangePct = (
+    Annotated[float, Field(strict=True, ge=-100, le=MAX_CHANGE_PCT, allow_inf_nan=False)] | None
+)
+Price = Annotated[float, Field(strict=True, gt=0, le=MAX_PRICE, allow_inf_nan=False)]
 # Strict: JSON true or 1.5 would otherwise coerce silently to an int.
 WholeNumber = Annotated[int, Field(strict=True, gt=0)]
 
@@ -86,7 +112,10 @@ class QuoteV1(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    schema_version: Literal[1] = 1
+    # Strict: a Literal[1] would accept JSON true, which is not a version number.
+    schema_version: Annotated[int, Field(strict=True, ge=SCHEMA_VERSION, le=SCHEMA_VERSION)] = (
+        SCHEMA_VERSION
+    )
     source: Literal["coinmarketcap", "replay"]
     scraped_at: UtcTimestamp
     cmc_id: WholeNumber
@@ -128,6 +157,46 @@ def decode_quote(raw: bytes | None) -> QuoteV1:
         return QuoteV1.model_validate_json(raw or b"")
     except ValidationError:
         return _decode_slowly(raw)
+
+
+def _fields_validator(model: type[BaseModel]) -> SchemaValidator:
+    """Validates exactly the model's fields, from the model's own core schema, into a dict.
+
+    Building the frozen model instance costs as much as the validation itself;
+    a hot path that reads two fields does not need it. Built from the model's
+    schema, so there is still one definition of a quote.
+    """
+    schema = model.__pydantic_core_schema__
+    fields = schema["schema"] if schema["type"] == "model" else None
+    if fields is None or fields["type"] != "model-fields":
+        # e.g. a model_validator wraps the fields: a dict validator would skip it.
+        raise TypeError(f"{model.__name__}: only plain field validation can run without the model")
+    return SchemaValidator(
+        core_schema.typed_dict_schema(
+            {
+                name: core_schema.typed_dict_field(
+                    field["schema"], required=field["schema"]["type"] != "default"
+                )
+                for name, field in fields["fields"].items()
+            },
+            extra_behavior=schema["config"]["extra_fields_behavior"],
+        )
+    )
+
+
+_QUOTE_FIELDS = _fields_validator(QuoteV1)
+
+
+def decode_quote_fields(raw: bytes | None) -> dict[str, Any]:
+    """`decode_quote`, returning the quote's fields as a dict instead of a QuoteV1.
+
+    Same checks and errors, at about half the cost (the indexer's hot path).
+    """
+    try:
+        fields: dict[str, Any] = _QUOTE_FIELDS.validate_json(raw or b"")
+    except ValidationError:
+        return dict(_decode_slowly(raw))
+    return fields
 
 
 def _decode_slowly(raw: bytes | None) -> QuoteV1:

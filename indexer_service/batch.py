@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # (topic, partition): kept free of kafka types so the batch logic stays pure.
 Partition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One Kafka message as consumed: where it came from and its raw bytes."""
+class Record(NamedTuple):
+    """One Kafka message as consumed: where it came from and its raw bytes.
+
+    A NamedTuple rather than a frozen dataclass: one is built per message, and
+    a tuple is built in half the time.
+    """
 
     topic: str
     partition: int
@@ -43,12 +47,14 @@ class Batch:
     _bytes: int = field(default=0, init=False)
     _opened_at: float | None = field(default=None, init=False)
 
-    def append(self, record: Record) -> None:
-        """Add a record; the batch may grow past its limits (callers check `is_full`)."""
+    def extend(self, records: Sequence[Record]) -> None:
+        """Add records; the batch may grow past its limits (callers check `is_full`)."""
+        if not records:
+            return
         if self._opened_at is None:
             self._opened_at = self.clock()
-        self._records.append(record)
-        self._bytes += record.size
+        self._records.extend(records)
+        self._bytes += sum(record.size for record in records)
 
     def __len__(self) -> int:
         return len(self._records)

@@ -7,25 +7,26 @@ overwrites itself instead of creating a duplicate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from json.encoder import encode_basestring_ascii
+from typing import NamedTuple
 
 from cryptoviz_core.schema import QuoteV1, format_timestamp
 
 DATE_SUFFIX_FORMAT = "%Y.%m.%d"
-_STAMP_KEY = '"scraped_at":"'
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One bulk ``index`` action: target index, id and the source as a JSON string."""
+class Document(NamedTuple):
+    """One bulk ``index`` action: target index, id and the source as JSON bytes.
+
+    A NamedTuple: one is built per message, faster than a frozen dataclass.
+    """
 
     index: str
     id: str
-    source: str
+    source: bytes
 
-    def bulk_lines(self) -> tuple[str, str]:
+    def bulk_lines(self) -> tuple[str, bytes]:
         """The action line and source line of this document in a ``_bulk`` body.
 
         Both are JSON already: the bulk helpers send strings as they are, where
@@ -54,20 +55,18 @@ def document_id(quote: QuoteV1) -> str:
     return f"{quote.slug}@{format_timestamp(quote.scraped_at)}"
 
 
-def to_document(quote: QuoteV1, prefix: str) -> Document:
-    """The document for ``quote``: its source is exactly the quote's JSON form.
+def to_document(slug: str, scraped_at: datetime, message: bytes, prefix: str) -> Document:
+    """The document for the quote of ``slug`` at ``scraped_at``: its source is ``message`` itself.
 
-    Same index and id as `index_name` and `document_id`, but derived from the
-    timestamp already formatted in the source: this runs once per message, and
-    formatting the date twice more in Python made it ~60% slower (10.7 vs 6.6 us).
+    Storing the bytes as received costs nothing per message, where serialising
+    the quote again cost ~5 us of the indexer's ~25. It is sound because the
+    schema accepted them: no field outside it, every number a JSON number, and
+    ``scraped_at`` in its one wire form, so Elasticsearch reads what the quote
+    holds. Same index and id as `index_name` and `document_id`.
     """
-    source = quote.model_dump_json()
-    # `format_timestamp` output: always 24 characters, YYYY-MM-DDTHH:MM:SS.mmmZ in UTC.
-    # The key cannot occur earlier: quotes inside JSON string values are escaped.
-    start = source.index(_STAMP_KEY) + len(_STAMP_KEY)
-    stamp = source[start : start + 24]
+    stamp = format_timestamp(scraped_at)
     return Document(
         index=f"{prefix}-{stamp[:10].replace('-', '.')}",
-        id=f"{quote.slug}@{stamp}",
-        source=source,
+        id=f"{slug}@{stamp}",
+        source=message,
     )

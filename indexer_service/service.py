@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from cryptoviz_core.health import beat
-from cryptoviz_core.schema import SchemaError, decode_quote, format_timestamp
+from cryptoviz_core.schema import SchemaError, decode_quote_fields, format_timestamp
 from indexer_service.batch import Batch, Partition, Record
 from indexer_service.dead_letter import REASON_REJECTED, DeadLetter
 from indexer_service.documents import Document, to_document
@@ -84,12 +84,13 @@ def decode_batch(
     sources: list[Record] = []
     letters: list[DeadLetter] = []
     for record in records:
+        message = record.value or b""  # a null value is malformed, like an empty one
         try:
-            quote = decode_quote(record.value)
+            quote = decode_quote_fields(message)
         except SchemaError as err:
             letters.append(DeadLetter(record, err.reason, str(err)))
         else:
-            documents.append(to_document(quote, prefix))
+            documents.append(to_document(quote["slug"], quote["scraped_at"], message, prefix))
             sources.append(record)
     return documents, sources, letters
 
@@ -190,8 +191,7 @@ class IndexerService:
             timeout = max(0.0, min(timeout, self.settings.batch_linger_s - self.batch.age()))
         if self._sent is not None:
             timeout = min(timeout, IN_FLIGHT_POLL_S)
-        for record in self._consumer.poll(timeout, max_records=max(1, self.batch.room)):
-            self.batch.append(record)
+        self.batch.extend(self._consumer.poll(timeout, max_records=max(1, self.batch.room)))
         if self.batch.is_ready():
             self._send()
         elif self._sent is not None and self._sent.flight.done():

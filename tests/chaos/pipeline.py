@@ -435,10 +435,11 @@ class ChaosRun:
             produced += 1
             position = f"{record.partition}:{record.offset}"
             try:
-                document = to_document(decode_quote(record.value), self.prefix)
+                quote = decode_quote(record.value)
             except SchemaError:
                 undelivered += position not in dead
                 continue
+            document = to_document(quote.slug, quote.scraped_at, quote.to_json(), self.prefix)
             in_topic.add(document.id)
             if position not in dead:
                 expected[document.id] = document.index

@@ -16,6 +16,7 @@ from cryptoviz_core.schema import (
     SchemaError,
     UnknownSchemaVersion,
     decode_quote,
+    decode_quote_fields,
     format_timestamp,
 )
 
@@ -87,6 +88,8 @@ def test_tiny_prices_and_huge_caps_survive_exactly() -> None:
         ("price", -1.0, "greater than 0"),
         ("price", math.inf, "finite"),
         ("price", "--", "valid number"),
+        ("price", "105469.75", "valid number"),  # numbers are JSON numbers, never strings
+        ("schema_version", True, "valid integer"),
         ("change_24h_pct", math.nan, "finite"),
         ("change_24h_pct", -150.0, "greater than or equal to -100"),
         ("market_cap", -5.0, "greater than or equal to 0"),
@@ -142,3 +145,57 @@ def test_decode_rejects_json_nan() -> None:
     raw = json.dumps(quote_fields()).replace("105469.75", "NaN").encode()
     with pytest.raises(SchemaError, match="finite"):
         decode_quote(raw)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-11-28T04:52:12Z",  # no milliseconds
+        "2026-11-28T04:52:12.123456Z",  # microseconds
+        "2026-11-28T05:52:12.123+01:00",  # the same instant, with an offset
+        "2026-11-28 04:52:12.123Z",  # space separator
+        "2026-11-28T04:52:12.123",  # no zone
+        1764305532123,  # epoch milliseconds
+    ],
+)
+def test_message_timestamps_have_one_wire_form(stamp: Any) -> None:
+    # The indexer stores a message's bytes as they are: one text per instant.
+    raw = json.dumps(quote_fields(scraped_at=stamp)).encode()
+    with pytest.raises(SchemaError, match="scraped_at") as err:
+        decode_quote(raw)
+    assert err.value.reason == "schema-invalid"
+
+
+def test_impossible_date_in_the_wire_form_is_refused() -> None:
+    raw = json.dumps(quote_fields(scraped_at="2026-02-30T04:52:12.123Z")).encode()
+    with pytest.raises(SchemaError, match="scraped_at"):
+        decode_quote(raw)
+
+
+VALID = json.dumps(quote_fields()).encode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        VALID,
+        json.dumps(quote_fields(rank=None, max_supply=None)).encode(),
+        json.dumps({k: v for k, v in quote_fields().items() if k != "rank"}).encode(),
+        b"{",
+        None,
+        b"[1]",
+        json.dumps(quote_fields(schema_version=2)).encode(),
+        json.dumps(quote_fields(price="1.5", page=0)).encode(),
+        json.dumps(quote_fields(colour="red")).encode(),
+        json.dumps(quote_fields(scraped_at="2026-11-28T04:52:12Z")).encode(),
+        VALID.replace(b"105469.75", b"NaN"),
+    ],
+)
+def test_decode_quote_fields_agrees_with_decode_quote(raw: bytes | None) -> None:
+    def outcome(decode: Any) -> object:
+        try:
+            return dict(decode(raw))
+        except SchemaError as err:
+            return (type(err), str(err))
+
+    assert outcome(decode_quote_fields) == outcome(decode_quote)

@@ -33,10 +33,11 @@ def test_index_is_the_utc_day_of_scraped_at() -> None:
     assert index_name("p", datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)) == "p-2026.12.31"
 
 
-def test_document_source_is_the_quote_json_and_action_is_an_index_op() -> None:
+def test_document_source_is_the_message_and_action_is_an_index_op() -> None:
     quote = sample_quote(5)
-    doc = to_document(quote, "crypto-quotes")
-    assert json.loads(doc.source) == quote.to_dict()
+    message = quote.to_json()
+    doc = to_document(quote.slug, quote.scraped_at, message, "crypto-quotes")
+    assert doc.source is message
     action, source = doc.bulk_lines()
     # index: overwrite, never duplicate or 409.
     assert json.loads(action) == {
@@ -51,13 +52,13 @@ def test_document_index_and_id_match_index_name_and_document_id() -> None:
         1, scraped_at=datetime(2026, 3, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
     )
     for quote in (utc, ahead):
-        doc = to_document(quote, "p")
+        doc = to_document(quote.slug, quote.scraped_at, quote.to_json(), "p")
         assert doc.index == index_name("p", quote.scraped_at)
         assert doc.id == document_id(quote)
-    assert to_document(ahead, "p").index == "p-2026.02.28"
+    assert to_document(ahead.slug, ahead.scraped_at, ahead.to_json(), "p").index == "p-2026.02.28"
 
 
 def test_action_line_is_valid_json_whatever_the_names() -> None:
-    doc = Document(index='odd"index\\', id="caf\u00e9@x", source="{}")
+    doc = Document(index='odd"index\\', id="caf\u00e9@x", source=b"{}")
     action, _ = doc.bulk_lines()
     assert json.loads(action) == {"index": {"_index": doc.index, "_id": doc.id}}

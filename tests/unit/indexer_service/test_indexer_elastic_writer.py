@@ -9,7 +9,9 @@ from indexer_service.testing import ScriptedWriter, sample_quote
 
 
 def _docs(n: int) -> list[Document]:
-    return [to_document(sample_quote(i), "p") for i in range(n)]
+    return [
+        to_document(q.slug, q.scraped_at, q.to_json(), "p") for q in map(sample_quote, range(n))
+    ]
 
 
 @pytest.mark.parametrize(
