@@ -55,13 +55,12 @@ def chaos(
     tmp_path: Path,
 ) -> Iterator[ChaosRun]:
     """This scenario's topics, group and index prefix on the dedicated stack; cleaned up after."""
-    run = ChaosRun(
+    run = ChaosRun.named(
+        unique_name,
         stack=stack,
+        kafka=stack.endpoints.kafka,
         es=es,
-        topic=unique_name("quotes"),
-        dlq=unique_name("dlq"),
-        group=unique_name("group"),
-        prefix=unique_name("idx"),
+        es_url=stack.endpoints.elasticsearch,
         logs=tmp_path,
     )
     run.create_topics()

@@ -14,40 +14,31 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
-from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from cryptoviz_core.schema import QuoteV1, SchemaError, decode_quote
 from devstack.stack import Stack
 from indexer_service.dead_letter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
 from indexer_service.documents import document_id, to_document
-from indexer_service.template import template_name
+from tests.support.indexer_run import KAFKA_TIMEOUT_MS, PARTITIONS, IndexerRun
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
-PARTITIONS = 3
 PAGE_SIZE = 100  # coins per scraped_at in the synthetic stream, as on a listing page
 START = datetime(2026, 11, 28, tzinfo=UTC)
-POLL_S = 0.5
-EXIT_TIMEOUT_S = 60.0
-KAFKA_TIMEOUT_MS = 5_000
 MGET_CHUNK = 5_000
 # Reading a topic back stops once every partition reached the end offsets taken
 # at the start, or after this long (which fails the tally).
@@ -86,20 +77,6 @@ def json_lines(path: Path, message: str) -> list[dict[str, Any]]:
         if isinstance(entry, dict) and entry.get("msg") == message:
             found.append(entry)
     return found
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
-    """Signal ``process`` unless it already exited; return its exit status (bounded wait).
-
-    As with a container: SIGTERM goes to the service alone, which stops its own
-    children (the scraper's Chromium); SIGKILL takes the whole process group.
-    """
-    if process.poll() is None:
-        if sig == signal.SIGKILL:
-            os.killpg(process.pid, sig)
-        else:
-            process.send_signal(sig)
-    return process.wait(timeout=EXIT_TIMEOUT_S)
 
 
 def rss_mb(process: subprocess.Popen[bytes]) -> float:
@@ -211,96 +188,17 @@ class LoadProducer:
         return upto[-1][1] - before[-1][1], upto[-1][2] - before[-1][2]
 
 
-@dataclass
-class ChaosRun:
-    """One scenario's names and endpoints, the processes it started, and its checks."""
+@dataclass(kw_only=True)
+class ChaosRun(IndexerRun):
+    """One scenario on the dedicated stack: the indexer run, the scraper, and the tally."""
 
     stack: Stack
-    es: Elasticsearch
-    topic: str
-    dlq: str
-    group: str
-    prefix: str
-    logs: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def kafka(self) -> str:
-        return self.stack.endpoints.kafka
-
-    # -- setup and teardown -------------------------------------------------
-
-    def create_topics(self) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
-        try:
-            admin.create_topics(
-                [
-                    NewTopic(self.topic, num_partitions=PARTITIONS, replication_factor=1),
-                    NewTopic(self.dlq, num_partitions=1, replication_factor=1),
-                ]
-            )
-        finally:
-            admin.close()
-
-    def cleanup(self) -> None:
-        """Stop what is still running, then drop the scenario's indices, template and topics."""
-        for process in self.processes:
-            # Also when the service itself exited: the scraper's Chromium may outlive it.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=EXIT_TIMEOUT_S)
-        names = list(self.es.indices.get(index=f"{self.prefix}-*").body)
-        if names:  # explicit names: the cluster refuses wildcard deletes
-            self.es.indices.delete(index=",".join(names))
-        self.es.options(ignore_status=404).indices.delete_index_template(
-            name=template_name(self.prefix)
-        )
-        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
-        try:
-            admin.delete_topics([self.topic, self.dlq])
-        finally:
-            admin.close()
 
     # -- services -------------------------------------------------------------
 
-    def _spawn(self, name: str, module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with (self.logs / f"{name}.log").open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", module],
-                cwd=REPO,
-                env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.kafka, **env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() reaches its children
-            )
-        self.processes.append(process)
-        return process
-
-    def start_indexer(self, name: str = "indexer", **env: str) -> subprocess.Popen[bytes]:
-        """The real indexer on this scenario's topics; ``env`` overrides its settings."""
-        return self._spawn(
-            name,
-            "indexer_service",
-            {
-                "ELASTICSEARCH_URL": self.stack.endpoints.elasticsearch,
-                "INDEXER_TOPIC": self.topic,
-                "INDEXER_DLQ_TOPIC": self.dlq,
-                "INDEXER_CONSUMER_GROUP": self.group,
-                "INDEXER_INDEX_PREFIX": self.prefix,
-                "INDEXER_STATS_INTERVAL_S": "5",
-                "INDEXER_RETRY_INITIAL_S": "0.2",
-                "INDEXER_RETRY_MAX_S": "5",
-                # A SIGKILLed member leaves the group after this long: restarts stay quick.
-                "INDEXER_SESSION_TIMEOUT_MS": "6000",
-                # The synthetic data has fixed dates; retention is tested elsewhere.
-                "INDEXER_RETENTION_DAYS": "36500",
-                **env,
-            },
-        )
-
     def start_scraper(self, name: str = "scraper", **env: str) -> subprocess.Popen[bytes]:
         """The real scraper (Chromium) on the replay pages, publishing to this topic."""
-        return self._spawn(
+        return self.spawn(
             name,
             "scraper_service",
             {
@@ -316,25 +214,6 @@ class ChaosRun:
                 **env,
             },
         )
-
-    def log_path(self, name: str) -> Path:
-        return self.logs / f"{name}.log"
-
-    def log_text(self, tail: int = 4000) -> str:
-        """The last ``tail`` characters of every service log of the scenario."""
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
-            for p in sorted(self.logs.glob("*.log"))
-        )
-
-    def wait_for(self, what: str, check: Callable[[], bool], timeout_s: float) -> float:
-        """Poll ``check`` until true; return the seconds it took. Fails after ``timeout_s``."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout_s:
-            if check():
-                return round(time.monotonic() - started, 1)
-            time.sleep(POLL_S)
-        pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
 
     # -- Kafka positions ----------------------------------------------------
 
@@ -354,22 +233,6 @@ class ChaosRun:
             return None
         finally:
             consumer.close()
-
-    def committed(self) -> int | None:
-        """Offsets the indexer's group committed (sum); None when Kafka does not answer."""
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=self.kafka, request_timeout_ms=KAFKA_TIMEOUT_MS
-            )
-        except KafkaError:
-            return None
-        try:
-            offsets = admin.list_group_offsets(self.group).get(self.group, {})
-        except KafkaError:
-            return None
-        finally:
-            admin.close()
-        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == self.topic)
 
     def lag(self) -> int | None:
         """Records in the topic the indexer has not committed; None when Kafka does not answer."""

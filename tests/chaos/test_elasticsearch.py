@@ -12,7 +12,8 @@ import time
 import pytest
 
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage, stop
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

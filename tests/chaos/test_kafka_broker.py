@@ -16,7 +16,8 @@ import pytest
 
 from devstack.kafka import registered_in_zookeeper
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, json_lines, stop
+from tests.chaos.pipeline import ChaosRun, json_lines
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, make_quote, stop
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, make_quote
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

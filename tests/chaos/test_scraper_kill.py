@@ -23,7 +23,8 @@ import pytest
 from cryptoviz_core.schema import QuoteV1, decode_quote
 from indexer_service.documents import document_id
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, json_lines, paused, stop
+from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, json_lines, paused
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, rss_mb, stop
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, rss_mb
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,8 @@ from kafka.errors import KafkaError
 
 from devstack import zookeeper
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage, stop
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 

@@ -6,10 +6,7 @@ bounded; a timeout fails the test with the indexer's log attached.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,22 +16,17 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import CoordinatorNotAvailableError
+from kafka import KafkaConsumer, KafkaProducer
 
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.documents import document_id
-from indexer_service.template import template_name
+from tests.support.indexer_run import PARTITIONS, IndexerRun, stop
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
 N = 10_000
-PARTITIONS = 3
 START = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # spans two UTC days
 WAIT_INDEXED_S = 180.0
-WAIT_EXIT_S = 60.0
 
 
 def quote(i: int) -> QuoteV1:
@@ -61,18 +53,9 @@ def quote(i: int) -> QuoteV1:
     )
 
 
-@dataclass
-class Env:
-    """One test's names and endpoints, plus helpers around them."""
-
-    kafka: str
-    es: Elasticsearch
-    es_url: str
-    topic: str
-    dlq: str
-    group: str
-    prefix: str
-    logs: Path
+@dataclass(kw_only=True)
+class Env(IndexerRun):
+    """One test's indexer run, plus what these tests produce and count."""
 
     def produce(self, values: list[bytes | None], keys: list[bytes] | None = None) -> None:
         producer = KafkaProducer(
@@ -83,62 +66,15 @@ class Env:
         producer.flush(timeout=60)
         producer.close(timeout=10)
 
-    def start_indexer(self, name: str = "indexer", **env: str) -> subprocess.Popen[bytes]:
-        variables = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
-            "ELASTICSEARCH_URL": self.es_url,
-            "INDEXER_TOPIC": self.topic,
-            "INDEXER_DLQ_TOPIC": self.dlq,
-            "INDEXER_CONSUMER_GROUP": self.group,
-            "INDEXER_INDEX_PREFIX": self.prefix,
-            "INDEXER_STATS_INTERVAL_S": "2",
-            "INDEXER_RETRY_INITIAL_S": "0.2",
-            "INDEXER_RETRY_MAX_S": "2",
-            "INDEXER_SESSION_TIMEOUT_MS": "10000",
-            # The test data has fixed dates; retention is tested on its own.
-            "INDEXER_RETENTION_DAYS": "36500",
-            **env,
-        }
-        log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen(
-            [sys.executable, "-m", "indexer_service"],
-            cwd=REPO,
-            env=variables,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log_text(self, tail: int | None = 4000) -> str:
-        """The indexer logs; only the last ``tail`` characters of each (None: all)."""
-        texts = (p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
-        return "\n".join(t if tail is None else t[-tail:] for t in texts)
-
     def count(self) -> int:
         if not self.es.indices.exists(index=f"{self.prefix}-*"):
             return 0
         self.es.indices.refresh(index=f"{self.prefix}-*")
         return int(self.es.count(index=f"{self.prefix}-*")["count"])
 
-    def committed(self) -> int:
-        """Offsets the group committed on the topic; -1 while a fresh broker is still
-        electing the group coordinator (it creates __consumer_offsets on first use)."""
-        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
-        try:
-            offsets = admin.list_group_offsets(self.group).get(self.group, {})
-        except CoordinatorNotAvailableError:
-            return -1
-        finally:
-            admin.close()
-        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == self.topic)
-
-    def wait_for(self, what: str, check: Callable[[], bool], timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if check():
-                return
-            time.sleep(0.5)
-        pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
+    def progressed(self, offsets: int) -> Callable[[], bool]:
+        """A check: the group committed at least ``offsets``."""
+        return lambda: (self.committed() or 0) >= offsets
 
     def dead_letters(self, expected: int, timeout_s: float = 60.0) -> list[Any]:
         consumer = KafkaConsumer(
@@ -158,12 +94,6 @@ class Env:
         return found
 
 
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
-    if process.poll() is None:
-        process.send_signal(sig)
-    return process.wait(timeout=WAIT_EXIT_S)
-
-
 @pytest.fixture
 def env(
     kafka_bootstrap: str,
@@ -172,30 +102,10 @@ def env(
     unique_name: Callable[[str], str],
     tmp_path: Path,
 ) -> Iterator[Env]:
-    test_env = Env(
-        kafka=kafka_bootstrap,
-        es=es,
-        es_url=es_url,
-        topic=unique_name("quotes"),
-        dlq=unique_name("dlq"),
-        group=unique_name("group"),
-        prefix=unique_name("idx"),
-        logs=tmp_path,
-    )
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    admin.create_topics(
-        [
-            NewTopic(test_env.topic, num_partitions=PARTITIONS, replication_factor=1),
-            NewTopic(test_env.dlq, num_partitions=1, replication_factor=1),
-        ]
-    )
-    admin.close()
+    test_env = Env.named(unique_name, kafka=kafka_bootstrap, es=es, es_url=es_url, logs=tmp_path)
+    test_env.create_topics()
     yield test_env
-    # Explicit names: the cluster refuses wildcard deletes (destructive_requires_name).
-    names = list(es.indices.get(index=f"{test_env.prefix}-*").body)
-    if names:
-        es.indices.delete(index=",".join(names))
-    es.options(ignore_status=404).indices.delete_index_template(name=template_name(test_env.prefix))
+    test_env.cleanup()
 
 
 def _assert_values(env: Env, sample: list[int]) -> None:
@@ -250,7 +160,7 @@ def test_sigkill_mid_run_then_restart_leaves_exactly_10000(env: Env) -> None:
     small = {"INDEXER_BATCH_MAX_DOCS": "200", "INDEXER_BULK_CHUNK_DOCS": "100"}
     first = env.start_indexer("first", **small)
     try:
-        env.wait_for("some progress", lambda: env.committed() >= 1000, WAIT_INDEXED_S)
+        env.wait_for("some progress", env.progressed(1000), WAIT_INDEXED_S)
     finally:
         assert stop(first, signal.SIGKILL) == -signal.SIGKILL
     assert env.committed() < N  # really killed mid-run
@@ -270,7 +180,7 @@ def test_elasticsearch_down_for_20s_then_every_document_is_there(env: Env, stack
         INDEXER_RETRY_MAX_ATTEMPTS="200",
     )
     try:
-        env.wait_for("some progress", lambda: env.committed() >= 500, WAIT_INDEXED_S)
+        env.wait_for("some progress", env.progressed(500), WAIT_INDEXED_S)
         stack.stop("elasticsearch")
         try:
             time.sleep(20)
@@ -338,7 +248,7 @@ def test_sigterm_commits_only_what_was_written_and_exits_cleanly(env: Env) -> No
     env.produce([quote(i).to_json() for i in range(N)])
     indexer = env.start_indexer(INDEXER_BATCH_MAX_DOCS="300", INDEXER_BULK_CHUNK_DOCS="100")
     try:
-        env.wait_for("some progress", lambda: env.committed() >= 600, WAIT_INDEXED_S)
+        env.wait_for("some progress", env.progressed(600), WAIT_INDEXED_S)
     finally:
         assert stop(indexer, signal.SIGTERM) == 0
     committed = env.committed()
