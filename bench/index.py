@@ -152,7 +152,8 @@ def raw_bulk(es: Elasticsearch, prefix: str, qs: list[QuoteV1], chunk: int, para
         bodies.append(b"\n".join(lines) + b"\n")
 
     def send(body: bytes) -> None:
-        resp = es.bulk(operations=body)
+        # Pre-serialised NDJSON: the transport sends bytes as they are.
+        resp = es.bulk(operations=body)  # type: ignore[arg-type]
         if resp["errors"]:
             raise RuntimeError("raw bulk had item errors")
 

@@ -76,7 +76,9 @@ def draw(
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("price (USD)")
     ax.set_title(f"{slug}: price and forecast")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz="UTC"))
+    ax.xaxis.set_major_formatter(
+        mdates.DateFormatter("%m-%d %H:%M", tz="UTC")  # type: ignore[no-untyped-call]
+    )
     ax.legend(loc="best")
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()

@@ -48,7 +48,7 @@ def es_interval(step: pd.Timedelta) -> str:
 
 def max_pages(max_coins: int, since: pd.Timestamp, until: pd.Timestamp, step: pd.Timedelta) -> int:
     """Upper bound on composite pages for ``max_coins`` coins over ``[since, until]``."""
-    steps = math.ceil((until - since) / step) + 1
+    steps = math.ceil(float((until - since) / step)) + 1
     return math.ceil(max_coins * steps / PAGE_BUCKETS) + 1
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -86,6 +87,20 @@ def prediction_id(slug: str, model: str, issued_at: pd.Timestamp, target_time: p
     return f"{slug}|{model}|{format_timestamp(issued_at)}|{format_timestamp(target_time)}"
 
 
+def _bulk_results(es: Elasticsearch, actions: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
+    """One bulk attempt: (ok, item) per action; the caller retries what failed."""
+    return list(
+        streaming_bulk(
+            es,
+            actions,
+            chunk_size=BULK_CHUNK,
+            max_retries=0,  # item retries are ours, bounded by the caller
+            raise_on_error=False,
+            raise_on_exception=False,
+        )
+    )
+
+
 class ForecastStore:
     """Writes and reads ``predictions_index`` and ``metrics_index``; no request in __init__."""
 
@@ -104,7 +119,8 @@ class ForecastStore:
             (self.metrics_index, METRICS_MAPPING),
         ):
             with_retries(
-                lambda index=index, mapping=mapping: self.es.indices.put_index_template(
+                partial(
+                    self.es.indices.put_index_template,
                     name=f"{index}-template",
                     index_patterns=[index],
                     priority=200,
@@ -115,7 +131,7 @@ class ForecastStore:
             )
             try:
                 with_retries(
-                    lambda index=index: self.es.indices.create(index=index),
+                    partial(self.es.indices.create, index=index),
                     "create index",
                     self.backoff,
                 )
@@ -194,7 +210,8 @@ class ForecastStore:
         while len(out) < max_docs:
             kwargs: dict[str, Any] = {"search_after": after} if after else {}
             resp = with_retries(
-                lambda kwargs=kwargs: self.es.search(
+                partial(
+                    self.es.search,
                     index=self.predictions_index,
                     query=query,
                     sort=[{"target_time": "asc"}, {"prediction_id": "asc"}],
@@ -292,7 +309,8 @@ class ForecastStore:
         ):
             for _ in range(PURGE_PAGES):
                 resp = with_retries(
-                    lambda index=index, field=field: self.es.search(
+                    partial(
+                        self.es.search,
                         index=index,
                         query={"range": {field: {"lt": format_timestamp(older_than)}}},
                         size=SEARCH_PAGE,
@@ -332,16 +350,7 @@ class ForecastStore:
             retry: list[dict[str, Any]] = []
             fatal: list[dict[str, Any]] = []
             results = with_retries(
-                lambda pending=pending: list(
-                    streaming_bulk(
-                        self.es,
-                        pending,
-                        chunk_size=BULK_CHUNK,
-                        max_retries=0,  # item retries are ours, bounded below
-                        raise_on_error=False,
-                        raise_on_exception=False,
-                    )
-                ),
+                partial(_bulk_results, self.es, pending),
                 "bulk write",
                 self.backoff,
             )

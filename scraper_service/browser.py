@@ -73,7 +73,7 @@ class Browser:
         """The chromedriver process id (its children are the browser), if running."""
         if self._driver is None:
             return None
-        return self._driver.service.process.pid  # type: ignore[union-attr]
+        return self._driver.service.process.pid
 
     def start(self) -> None:
         """Start Chromium with a fresh temporary profile. Idempotent. Raises BrowserError."""

@@ -18,10 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
-from bs4 import BeautifulSoup, Comment, NavigableString, SoupStrainer, Tag
-from bs4.builder import LXMLTreeBuilder
-from bs4.element import AttributeDict, PageElement
+from bs4 import BeautifulSoup, Tag
+
+# bs4 registers its lxml builder at import time; its own module is where mypy sees it.
+from bs4.builder._lxml import LXMLTreeBuilder
+from bs4.element import AttributeDict, Comment, NavigableString, PageElement
+from bs4.filter import SoupStrainer
 
 from scraper_service.numbers import (
     NumberFormatError,
@@ -143,7 +147,7 @@ def _tags(node: Tag, name: str | None = None) -> Iterator[Tag]:
 
 
 def _find_class(node: Tag, fragment: str) -> Tag | None:
-    return next((el for el in _tags(node) if fragment in el.get("class", "")), None)
+    return next((el for el in _tags(node) if fragment in _attr(el, "class")), None)
 
 
 def find_table(soup: BeautifulSoup) -> Tag | None:
@@ -157,7 +161,13 @@ def next_data_text(soup: BeautifulSoup) -> str | None:
     return script.string if script is not None else None
 
 
-def _is_text(node: PageElement) -> bool:
+def _attr(tag: Tag, name: str) -> str:
+    """An attribute's value, "" when absent. Always one string: see `page_soup`."""
+    value = tag.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _is_text(node: PageElement) -> TypeGuard[NavigableString]:
     """A text node; comments (the ``<!-- -->`` splits) and the like are not."""
     return isinstance(node, NavigableString) and not isinstance(node, Comment)
 
@@ -222,7 +232,7 @@ def column_map(table: Tag) -> dict[str, int]:
 
 def _caret(cell: Tag) -> bool | None:
     """True if the cell shows a down move, False if up, None if it has no direction marker."""
-    classes = " ".join(el.get("class", "") for el in _tags(cell))
+    classes = " ".join(_attr(el, "class") for el in _tags(cell))
     if "icon-Caret-down" in classes or "cmc--change-negative" in classes:
         return True
     if "icon-Caret-up" in classes or "cmc--change-positive" in classes:
@@ -233,13 +243,13 @@ def _caret(cell: Tag) -> bool | None:
 def _identity(row: Tag) -> tuple[str | None, int | None]:
     slug = None
     for link in _tags(row, "a"):
-        match = _SLUG_HREF.search(link.get("href", ""))
+        match = _SLUG_HREF.search(_attr(link, "href"))
         if match:
             slug = match.group(1).lower()
             break
     cmc_id = None
     for img in _tags(row, "img"):
-        src = img.get("src", "")
+        src = _attr(img, "src")
         match = _LOGO_ID.search(src) or _SPARK_ID.search(src)
         if match:
             cmc_id = int(match.group(1))
@@ -265,7 +275,7 @@ def _name_symbol(cell: Tag) -> tuple[str | None, str | None]:
     if name is None:
         for link in cell.find_all("a", href=_contains("/currencies/")):
             for el in link.find_all(["p", "span"]):
-                if el is symbol or set((el.get("class") or "").split()) & {
+                if el is symbol or set(_attr(el, "class").split()) & {
                     "circle",
                     "crypto-symbol",
                 }:

@@ -111,8 +111,9 @@ def _currency(state: Any) -> str | None:
     if isinstance(cur, dict):
         if isinstance(cur.get("id"), int) and cur["id"] in FIAT_IDS:
             return FIAT_IDS[cur["id"]]
-        if isinstance(cur.get("symbol"), str) and re.fullmatch(r"[A-Za-z]{3,5}", cur["symbol"]):
-            return cur["symbol"].upper()
+        symbol = cur.get("symbol")
+        if isinstance(symbol, str) and re.fullmatch(r"[A-Za-z]{3,5}", symbol):
+            return symbol.upper()
     return None
 
 
@@ -179,7 +180,8 @@ def _generation_ab(state: Any, currency: str | None) -> JsonListing | None:
     data = _get(state, "cryptocurrency", "listingLatest", "data")
     if not isinstance(data, list) or not data:
         return None
-    generation, problems = "a", []
+    generation = "a"
+    problems: list[str] = []
     if isinstance(data[0], dict) and data[0].get("id") == "COMPRESSED_KEYS_ARR":
         generation = "b"
         data, problems = decompress_keys_arr(data)
