@@ -29,11 +29,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import psutil
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
@@ -122,10 +123,18 @@ def preload(kafka: str, topic: str, qs: list[QuoteV1]) -> float:
 
 
 def count(es: Elasticsearch, prefix: str) -> int:
-    """Searchable documents under ``prefix`` (no forced refresh: the index's own interval)."""
+    """Searchable documents under ``prefix`` (no forced refresh: the index's own interval).
+
+    0 while a just-created index has no started shard yet (Elasticsearch answers 503).
+    """
     if not es.indices.exists(index=f"{prefix}-*"):
         return 0
-    return int(es.count(index=f"{prefix}-*")["count"])
+    try:
+        return int(es.count(index=f"{prefix}-*")["count"])
+    except ApiError as err:
+        if err.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
+            return 0
+        raise
 
 
 def check_exactly(es: Elasticsearch, prefix: str, n: int) -> None:
