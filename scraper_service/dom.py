@@ -91,9 +91,9 @@ class HtmlTreeBuilder(LXMLTreeBuilder):
 
     The stock builder serves XML too: for every tag it copies the attributes
     twice and resolves namespace prefixes. lxml's HTML parser never reports a
-    namespace, so for HTML that work changes nothing, yet it is ~40% of the
-    time to build the listing table. The trees are identical (a unit test
-    compares them on every fixture page).
+    namespace, so for HTML that work changes nothing, yet it costs an eighth
+    of the time to build the listing table (54 -> 47 ms). The trees are
+    identical (a unit test compares them on every fixture page).
     """
 
     def start(

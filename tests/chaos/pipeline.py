@@ -33,7 +33,7 @@ from cryptoviz_core.schema import QuoteV1, SchemaError, decode_quote
 from devstack.stack import Stack
 from indexer_service.dead_letter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
 from indexer_service.documents import document_id, to_document
-from tests.support.indexer_run import KAFKA_TIMEOUT_MS, PARTITIONS, IndexerRun
+from tests.support.indexer_run import KAFKA_TIMEOUT_MS, PARTITIONS, IndexerRun, stop
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +246,16 @@ class ChaosRun(IndexerRun):
 
     def wait_drained(self, timeout_s: float) -> float:
         return self.wait_for("the indexer to commit the whole topic", self.drained, timeout_s)
+
+    def drain_and_tally(
+        self, indexer: subprocess.Popen[bytes], timeout_s: float, acked: set[str] | None = None
+    ) -> tuple[Tally, float]:
+        """Wait until the whole topic is committed; the indexer must still run and stop
+        cleanly on SIGTERM. Returns the `tally` and the seconds the drain took."""
+        drain_s = self.wait_drained(timeout_s)
+        assert indexer.poll() is None, self.log_text()
+        assert stop(indexer) == 0
+        return self.tally(acked), drain_s
 
     # -- the tally ------------------------------------------------------------
 

@@ -49,10 +49,7 @@ def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
         assert stop(indexer, signal.SIGKILL) == -signal.SIGKILL
         committed_at_kill.append(chaos.committed() or 0)
     last = chaos.start_indexer("indexer-final", **small_batches)
-    drain_s = chaos.wait_drained(WAIT_S)
-    assert last.poll() is None, chaos.log_text()
-    assert stop(last) == 0
-    tally = chaos.tally(acked_ids(producer))
+    tally, drain_s = chaos.drain_and_tally(last, WAIT_S, acked_ids(producer))
     record(
         "indexer-sigkill",
         tally,
