@@ -27,7 +27,7 @@ def test_elasticsearch_down_60s_under_load_loses_nothing(chaos: ChaosRun, record
         INDEXER_RETRY_MAX_S="5", INDEXER_RETRY_MAX_ATTEMPTS="200", INDEXER_BATCH_MAX_DOCS="1000"
     )
     producer = LoadProducer(chaos.kafka, chaos.topic, RATE * SECONDS, rate=RATE).start()
-    chaos.wait_for("first quotes committed", lambda: (chaos.committed() or 0) >= 1000, 60)
+    chaos.wait_for("first quotes committed", chaos.progressed(1000), 60)
     down = outage(chaos, producer, indexer, "elasticsearch", OUTAGE_S)
     back = time.monotonic()
     producer.join(WAIT_S)

@@ -43,8 +43,7 @@ def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
         indexer = chaos.start_indexer(f"indexer-{n}", **small_batches)
         # Past the threshold and past the previous kill: each incarnation makes progress.
         target = max(threshold, committed_at_kill[-1] + 1 if committed_at_kill else 0)
-        reached = lambda t=target: (chaos.committed() or 0) >= t  # noqa: E731
-        chaos.wait_for(f"{target} committed", reached, WAIT_S)
+        chaos.wait_for(f"{target} committed", chaos.progressed(target), WAIT_S)
         time.sleep(delay)
         assert stop(indexer, signal.SIGKILL) == -signal.SIGKILL
         committed_at_kill.append(chaos.committed() or 0)

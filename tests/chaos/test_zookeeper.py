@@ -52,7 +52,7 @@ def test_zookeeper_quorum_lost_60s_then_nothing_is_lost(chaos: ChaosRun, record:
     roles = {f"zookeeper{n}": zookeeper.mode(port) for n, port in enumerate(ports, 1)}
     indexer = chaos.start_indexer()
     producer = LoadProducer(chaos.kafka, chaos.topic, RATE * SECONDS, rate=RATE).start()
-    chaos.wait_for("first quotes committed", lambda: (chaos.committed() or 0) >= 1000, 60)
+    chaos.wait_for("first quotes committed", chaos.progressed(1000), 60)
     probe_topic = f"{chaos.topic}-probe"
     down = outage(
         chaos,

@@ -160,6 +160,10 @@ class IndexerRun:
             time.sleep(POLL_S)
         pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
 
+    def progressed(self, offsets: int) -> Callable[[], bool]:
+        """A check for `wait_for`: the group committed at least ``offsets``."""
+        return lambda: (self.committed() or 0) >= offsets
+
     def committed(self) -> int | None:
         """Offsets the indexer's group committed (sum); None when Kafka does not answer
         (also while a fresh broker still elects the group coordinator)."""

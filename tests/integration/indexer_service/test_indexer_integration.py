@@ -72,10 +72,6 @@ class Env(IndexerRun):
         self.es.indices.refresh(index=f"{self.prefix}-*")
         return int(self.es.count(index=f"{self.prefix}-*")["count"])
 
-    def progressed(self, offsets: int) -> Callable[[], bool]:
-        """A check: the group committed at least ``offsets``."""
-        return lambda: (self.committed() or 0) >= offsets
-
     def dead_letters(self, expected: int, timeout_s: float = 60.0) -> list[Any]:
         consumer = KafkaConsumer(
             self.dlq,
