@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -159,12 +160,29 @@ def decode_quote(raw: bytes | None) -> QuoteV1:
         return _decode_slowly(raw)
 
 
-def _fields_validator(model: type[BaseModel]) -> SchemaValidator:
+def _real_instant(text: str) -> str:
+    """``text``, once it names a real instant (the wire pattern has matched already)."""
+    datetime.fromisoformat(text)  # ValueError for e.g. February 30th
+    return text
+
+
+# A timestamp checked as the model checks it, kept as its wire text: the indexer
+# derives index and id from that text, and parsing it into a datetime only to
+# format it back cost ~2.5 us of the ~8 us that decoding a message took.
+_WIRE_TEXT_SCHEMA = core_schema.no_info_after_validator_function(
+    _real_instant, core_schema.str_schema(pattern=_WIRE_TIMESTAMP.pattern)
+)
+
+
+def _fields_validator(
+    model: type[BaseModel], *, timestamps_as_text: Collection[str]
+) -> SchemaValidator:
     """Validates exactly the model's fields, from the model's own core schema, into a dict.
 
     Building the frozen model instance costs as much as the validation itself;
     a hot path that reads two fields does not need it. Built from the model's
-    schema, so there is still one definition of a quote.
+    schema, so there is still one definition of a quote; the fields named in
+    ``timestamps_as_text`` stay in their wire text instead of becoming datetimes.
     """
     schema = model.__pydantic_core_schema__
     fields = schema["schema"] if schema["type"] == "model" else None
@@ -175,7 +193,8 @@ def _fields_validator(model: type[BaseModel]) -> SchemaValidator:
         core_schema.typed_dict_schema(
             {
                 name: core_schema.typed_dict_field(
-                    field["schema"], required=field["schema"]["type"] != "default"
+                    _WIRE_TEXT_SCHEMA if name in timestamps_as_text else field["schema"],
+                    required=field["schema"]["type"] != "default",
                 )
                 for name, field in fields["fields"].items()
             },
@@ -184,18 +203,20 @@ def _fields_validator(model: type[BaseModel]) -> SchemaValidator:
     )
 
 
-_QUOTE_FIELDS = _fields_validator(QuoteV1)
+_QUOTE_FIELDS = _fields_validator(QuoteV1, timestamps_as_text={"scraped_at"})
 
 
 def decode_quote_fields(raw: bytes | None) -> dict[str, Any]:
     """`decode_quote`, returning the quote's fields as a dict instead of a QuoteV1.
 
-    Same checks and errors, at about half the cost (the indexer's hot path).
+    Same checks and errors, at about a third of the cost (the indexer's hot
+    path); ``scraped_at`` stays in its wire text, e.g. ``2026-11-28T04:52:12.123Z``.
     """
     try:
         fields: dict[str, Any] = _QUOTE_FIELDS.validate_json(raw or b"")
     except ValidationError:
-        return dict(_decode_slowly(raw))
+        fields = dict(_decode_slowly(raw))
+        fields["scraped_at"] = format_timestamp(fields["scraped_at"])
     return fields
 
 

@@ -5,31 +5,32 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Protocol
 
 # (topic, partition): kept free of kafka types so the batch logic stays pure.
 Partition = tuple[str, int]
 
 
-class Record(NamedTuple):
+class Record(Protocol):
     """One Kafka message as consumed: where it came from and its raw bytes.
 
-    A NamedTuple rather than a frozen dataclass: one is built per message, and
-    a tuple is built in half the time.
+    The shape of kafka-python's ConsumerRecord, which the consumer hands over as
+    it is: copying every message into a type of our own cost ~1.4 us, about a
+    tenth of what the loop spends on a message besides Elasticsearch.
     """
 
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
-    timestamp_ms: int | None = None
-
     @property
-    def size(self) -> int:
-        """Bytes the record holds in memory, roughly: key plus value."""
-        return len(self.key or b"") + len(self.value or b"")
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes | None]]: ...
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Batch:
         if self._opened_at is None:
             self._opened_at = self.clock()
         self._records.extend(records)
-        self._bytes += sum(record.size for record in records)
+        self._bytes += sum(len(r.key or b"") + len(r.value or b"") for r in records)
 
     def __len__(self) -> int:
         return len(self._records)

@@ -78,20 +78,7 @@ class QuoteConsumer:
         """
         consumer = self._consumer_or_fail()
         fetched = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-        records = [
-            Record(
-                topic=msg.topic,
-                partition=msg.partition,
-                offset=msg.offset,
-                key=msg.key,
-                value=msg.value,
-                # Most records have no headers: skip building an empty tuple for them.
-                headers=tuple((k, v or b"") for k, v in msg.headers) if msg.headers else (),
-                timestamp_ms=msg.timestamp,
-            )
-            for messages in fetched.values()
-            for msg in messages
-        ]
+        records: list[Record] = [msg for messages in fetched.values() for msg in messages]
         if self.held and records:
             # A partition assigned between pause() and this poll: rewind it so the
             # records are fetched again after release(), and keep nothing in memory.

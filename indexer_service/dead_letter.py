@@ -47,7 +47,10 @@ class DeadLetter:
     detail: str
 
     def headers(self) -> list[tuple[str, bytes]]:
-        """Kafka headers for the DLQ message: the record's own headers, then ours."""
+        """Kafka headers for the DLQ message: the record's own headers, then ours.
+
+        A null header value of the record becomes empty: the producer takes bytes only.
+        """
         ours = [
             (HEADER_REASON, self.reason.encode()),
             (HEADER_ERROR, self.detail[:MAX_ERROR_CHARS].encode("utf-8", "replace")),
@@ -56,7 +59,7 @@ class DeadLetter:
             (HEADER_OFFSET, str(self.record.offset).encode()),
         ]
         names = {name for name, _ in ours}
-        return [h for h in self.record.headers if h[0] not in names] + ours
+        return [(k, v or b"") for k, v in self.record.headers if k not in names] + ours
 
 
 class DeadLetterProducer:

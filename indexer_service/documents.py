@@ -8,12 +8,9 @@ overwrites itself instead of creating a duplicate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from json.encoder import encode_basestring_ascii
 
 from cryptoviz_core.schema import QuoteV1, format_timestamp
-
-DATE_SUFFIX_FORMAT = "%Y.%m.%d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,37 +31,30 @@ class Document:
         return f'{{"index":{{"_index":{index},"_id":{id_}}}}}', self.source
 
 
-def index_for_day(prefix: str, day: date) -> str:
-    """``<prefix>-YYYY.MM.DD``, the daily index holding quotes scraped on ``day`` (UTC)."""
-    return f"{prefix}-{day.strftime(DATE_SUFFIX_FORMAT)}"
+def index_name(prefix: str, scraped_at: str) -> str:
+    """``<prefix>-YYYY.MM.DD``: the daily index of a quote scraped at ``scraped_at``.
 
-
-def index_name(prefix: str, scraped_at: datetime) -> str:
-    """The daily index for a quote scraped at ``scraped_at`` (aware; its UTC day counts)."""
-    return index_for_day(prefix, scraped_at.astimezone(UTC).date())
-
-
-def document_id(quote: QuoteV1) -> str:
-    """``<slug>@<scraped_at as UTC ISO-8601 millis>``, e.g. ``bitcoin@2026-11-28T04:52:12.123Z``.
-
-    Readable in Kibana, unambiguous (slugs cannot contain ``@``) and far below
-    the 512-byte id limit (slugs are at most 200 characters).
+    ``scraped_at`` is wire text (`format_timestamp`: always UTC), so the day is
+    the UTC day; a ``date.isoformat()`` names the same index.
     """
-    return f"{quote.slug}@{format_timestamp(quote.scraped_at)}"
+    return f"{prefix}-{scraped_at[:10].replace('-', '.')}"
 
 
-def to_document(slug: str, scraped_at: datetime, message: bytes, prefix: str) -> Document:
-    """The document for the quote of ``slug`` at ``scraped_at``: its source is ``message`` itself.
+def to_document(slug: str, scraped_at: str, message: bytes, prefix: str) -> Document:
+    """The document for ``slug``'s quote at ``scraped_at`` (wire text); ``message`` is its source.
+
+    The id, ``<slug>@<scraped_at>`` (e.g. ``bitcoin@2026-11-28T04:52:12.123Z``),
+    is readable in Kibana, unambiguous (slugs cannot contain ``@``) and far
+    below the 512-byte id limit (slugs are at most 200 characters).
 
     Storing the bytes as received costs nothing per message, where serialising
     the quote again cost ~5 us of the indexer's ~25. It is sound because the
     schema accepted them: no field outside it, every number a JSON number, and
-    ``scraped_at`` in its one wire form, so Elasticsearch reads what the quote
-    holds. Same index and id as `index_name` and `document_id`.
+    ``scraped_at`` in its one wire form, so Elasticsearch reads what the quote holds.
     """
-    stamp = format_timestamp(scraped_at)
-    return Document(
-        index=f"{prefix}-{stamp[:10].replace('-', '.')}",
-        id=f"{slug}@{stamp}",
-        source=message,
-    )
+    return Document(index=index_name(prefix, scraped_at), id=f"{slug}@{scraped_at}", source=message)
+
+
+def quote_document(quote: QuoteV1, prefix: str) -> Document:
+    """The document the indexer writes for ``quote``, for callers holding a quote, not its bytes."""
+    return to_document(quote.slug, format_timestamp(quote.scraped_at), quote.to_json(), prefix)

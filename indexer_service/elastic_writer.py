@@ -74,12 +74,17 @@ class Rejection:
     error: str
 
 
+# A bulk request's documents that were not written: position in the request -> answer.
+# Written documents, the vast majority, cost nothing more to report.
+Failures = dict[int, ItemResult]
+
+
 @dataclass(frozen=True, slots=True)
 class InFlight:
     """A batch whose first bulk attempt is being sent (see `ElasticWriter.start`)."""
 
     documents: Sequence[Document]
-    futures: list[Future[list[ItemResult]]]
+    futures: list[Future[Failures]]  # one per chunk of ``chunk_docs`` documents, in order
 
     def done(self) -> bool:
         """True once every bulk request of the first attempt has its answer."""
@@ -97,13 +102,10 @@ def describe_error(error: Any) -> str:
     return str(error)
 
 
-def item_result(ok: bool, info: dict[str, Any]) -> ItemResult:
-    """Normalise one ``(ok, {op_type: item})`` pair yielded by the bulk helpers."""
+def item_result(info: dict[str, Any]) -> ItemResult:
+    """Normalise the ``{op_type: item}`` of one document the bulk helpers did not report ok."""
     (item,) = info.values()
-    status = int(item.get("status", 500))
-    if ok:
-        return ItemResult(status)
-    return ItemResult(status, describe_error(item.get("error", "unknown error")))
+    return ItemResult(int(item.get("status", 500)), describe_error(item.get("error", "unknown")))
 
 
 class ElasticWriter:
@@ -190,10 +192,14 @@ class ElasticWriter:
         rejections: list[Rejection] = []
         attempt = 0
         while True:
-            results = [result for future in futures for result in future.result()]
+            failures = [
+                (pending[chunk * self._chunk_docs + offset], result)
+                for chunk, future in enumerate(futures)
+                for offset, result in future.result().items()
+            ]
             retry: list[int] = []
             last_error = ""
-            for position, result in zip(pending, results, strict=True):
+            for position, result in failures:
                 outcome = classify(result.status)
                 if outcome is Outcome.RETRY:
                     retry.append(position)
@@ -226,42 +232,48 @@ class ElasticWriter:
             futures = self._submit([documents[i] for i in pending])
         return sorted(rejections, key=lambda r: r.position)
 
-    def _submit(self, documents: Sequence[Document]) -> list[Future[list[ItemResult]]]:
+    def _submit(self, documents: Sequence[Document]) -> list[Future[Failures]]:
         """One attempt, started: a ``_bulk`` request per chunk, sent concurrently."""
         return [
             self._pool.submit(self._send_chunk, documents[i : i + self._chunk_docs])
             for i in range(0, len(documents), self._chunk_docs)
         ]
 
-    def _send_chunk(self, documents: Sequence[Document]) -> list[ItemResult]:
+    def _send_chunk(self, documents: Sequence[Document]) -> Failures:
         """One ``_bulk`` request. Overridden by unit tests to script the answers."""
+        failures: Failures = {}
+        answered = 0
         try:
-            return [
-                item_result(ok, info)
-                # Documents expand to pre-serialised lines (Document.bulk_lines) that
-                # the helper sends as they are; its annotations only know dicts.
-                for ok, info in streaming_bulk(
-                    self._client,
-                    documents,  # type: ignore[arg-type]
-                    chunk_size=len(documents),
-                    max_chunk_bytes=MAX_CHUNK_BYTES,
-                    expand_action_callback=Document.bulk_lines,  # type: ignore[arg-type]
-                    max_retries=0,  # this module retries; see the module docstring
-                    raise_on_error=False,
-                    # The helper's own per-item error report needs action dicts;
-                    # a refused request is mapped to every document just below.
-                    raise_on_exception=True,
-                    yield_ok=True,
-                    # Only what item_result reads: a much smaller answer to parse.
-                    filter_path=BULK_FILTER_PATH,
-                )
-            ]
+            # Documents expand to pre-serialised lines (Document.bulk_lines) that
+            # the helper sends as they are; its annotations only know dicts.
+            for ok, info in streaming_bulk(
+                self._client,
+                documents,  # type: ignore[arg-type]
+                chunk_size=len(documents),
+                max_chunk_bytes=MAX_CHUNK_BYTES,
+                expand_action_callback=Document.bulk_lines,  # type: ignore[arg-type]
+                max_retries=0,  # this module retries; see the module docstring
+                raise_on_error=False,
+                # The helper's own per-item error report needs action dicts;
+                # a refused request is mapped to every document just below.
+                raise_on_exception=True,
+                yield_ok=True,  # every item, so that ``answered`` is each one's position
+                # Only what item_result reads: a much smaller answer to parse.
+                filter_path=BULK_FILTER_PATH,
+            ):
+                if not ok:
+                    failures[answered] = item_result(info)
+                answered += 1
         except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused
-            return [ItemResult(err.status_code, str(err))] * len(documents)
+            return dict.fromkeys(range(len(documents)), ItemResult(err.status_code, str(err)))
         except TransportError as err:  # connection refused, reset or timed out
-            return [ItemResult(STATUS_CONNECTION_LOST, f"{type(err).__name__}: {err}")] * len(
-                documents
-            )
+            lost = ItemResult(STATUS_CONNECTION_LOST, f"{type(err).__name__}: {err}")
+            return dict.fromkeys(range(len(documents)), lost)
+        # The helper pairs items with documents silently: never count a document
+        # Elasticsearch did not answer for as written.
+        unanswered = ItemResult(STATUS_CONNECTION_LOST, "no item in the bulk answer")
+        failures.update(dict.fromkeys(range(answered, len(documents)), unanswered))
+        return failures
 
     def close(self) -> None:
         """Stop the sender threads. Idempotent."""

@@ -10,23 +10,24 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
-
-from indexer_service.documents import DATE_SUFFIX_FORMAT
 
 log = logging.getLogger(__name__)
 
 
 def index_day(prefix: str, name: str) -> date | None:
-    """The UTC day of daily index ``name``, or None if it is not one of ``prefix``'s."""
+    """The UTC day of daily index ``name``, or None if it is not one of ``prefix``'s.
+
+    The inverse of `indexer_service.documents.index_name`.
+    """
     match = re.fullmatch(rf"{re.escape(prefix)}-(\d{{4}}\.\d{{2}}\.\d{{2}})", name)
     if match is None:
         return None
     try:
-        return datetime.strptime(match.group(1), DATE_SUFFIX_FORMAT).date()  # noqa: DTZ007
+        return date.fromisoformat(match.group(1).replace(".", "-"))
     except ValueError:  # e.g. 2026.02.30
         return None
 

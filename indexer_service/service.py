@@ -6,15 +6,17 @@ committed past what was written. A failure before the commit leaves the batch
 uncommitted, so it is read again after a restart (ids make that idempotent).
 
 Pipelining: while the bulk requests of batch N are in flight (the sender threads
-wait on sockets, without the GIL), the loop polls and decodes batch N+1. Batch N
-is completed (retries, dead letters, commit) before batch N+1 is sent, so
-commits stay in order and at most one batch is decoded ahead of the one in flight.
+wait on sockets, without the GIL), the loop polls, decodes and sends batch N+1,
+whose requests queue behind N's, so Elasticsearch never waits for the loop. At
+most MAX_IN_FLIGHT batches are sent and not yet committed; they are completed
+(retries, dead letters, commit) oldest first, so commits stay in order.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +39,10 @@ Wait = Callable[[float], None]
 # Poll timeout while a batch is in flight: short, so that a finished write is
 # committed promptly even when no new records arrive.
 IN_FLIGHT_POLL_S = 0.05
+# Two: one being written while the next is queued behind it. Measured on the
+# benchmark: ~24k docs/s when each batch was committed before the next was sent,
+# ~30k with two in flight. More would only hold more records uncommitted.
+MAX_IN_FLIGHT = 2
 
 
 class Consumer(Protocol):
@@ -133,7 +139,7 @@ class IndexerService:
         self._utc_now = utc_now
         self._stop_requested = False
         self._consumer_started = False
-        self._sent: _Sent | None = None
+        self._in_flight: deque[_Sent] = deque()
         self.batch = Batch(
             settings.batch_max_docs, settings.batch_max_bytes, settings.batch_linger_s, clock=clock
         )
@@ -189,13 +195,13 @@ class IndexerService:
         timeout = self.settings.poll_timeout_s
         if len(self.batch):
             timeout = max(0.0, min(timeout, self.settings.batch_linger_s - self.batch.age()))
-        if self._sent is not None:
+        if self._in_flight:
             timeout = min(timeout, IN_FLIGHT_POLL_S)
         self.batch.extend(self._consumer.poll(timeout, max_records=max(1, self.batch.room)))
         if self.batch.is_ready():
             self._send()
-        elif self._sent is not None and self._sent.flight.done():
-            self._complete()
+        while self._in_flight and self._in_flight[0].flight.done():
+            self._complete_oldest()
         now = self._clock()
         if now >= self._next_report:
             self.report()
@@ -209,28 +215,26 @@ class IndexerService:
         """Write and commit everything: the batch in flight, then the one collected."""
         if len(self.batch):
             self._send()
-        self._complete()
+        while self._in_flight:
+            self._complete_oldest()
 
     def _send(self) -> None:
-        """Decode the collected batch, complete the one in flight, then send this one.
+        """Decode the collected batch and send it, completing the oldest in flight if at the limit.
 
-        Decoding first is the overlap: it runs while the previous batch's bulk
-        requests are still in flight.
+        Decoding runs while the batches in flight are being written.
         """
         started = self._clock()
         documents, sources, letters = decode_batch(self.batch.records, self.settings.index_prefix)
         offsets, records, size = self.batch.commit_offsets(), len(self.batch), self.batch.size_bytes
         self.batch.clear()
-        self._complete()
-        # An empty flight when every record failed to decode: nothing to send.
+        if len(self._in_flight) == MAX_IN_FLIGHT:
+            self._complete_oldest()
         flight = self._writer.start(documents) if documents else InFlight(documents, [])
-        self._sent = _Sent(flight, sources, letters, offsets, records, size, started)
+        self._in_flight.append(_Sent(flight, sources, letters, offsets, records, size, started))
 
-    def _complete(self) -> None:
-        """Finish the batch in flight: retries, dead letters, then commit. No-op if none."""
-        sent = self._sent
-        if sent is None:
-            return
+    def _complete_oldest(self) -> None:
+        """Finish the oldest batch in flight: retries, dead letters, then commit."""
+        sent = self._in_flight[0]
         rejections = self._writer.finish(sent.flight, self._wait)
         letters = sent.letters + [
             DeadLetter(sent.sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
@@ -251,7 +255,7 @@ class IndexerService:
                 )
         if not self._consumer.commit(sent.offsets):
             self.stats.commit_failures += 1
-        self._sent = None
+        self._in_flight.popleft()
         self._consumer.release()
         indexed = len(sent.flight.documents) - len(rejections)
         self.stats.record_batch(

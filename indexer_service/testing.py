@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.batch import Partition, Record
 from indexer_service.dead_letter import DeadLetter
 from indexer_service.documents import Document
-from indexer_service.elastic_writer import ElasticWriter, ItemResult, Rejection
+from indexer_service.elastic_writer import ElasticWriter, Failures, ItemResult, Rejection
 
 BASE_TIME = datetime(2026, 11, 28, 4, 52, 12, 123000, tzinfo=UTC)
 
@@ -45,9 +45,20 @@ def sample_quote(i: int = 0, **overrides: Any) -> QuoteV1:
     return QuoteV1(**fields)
 
 
+class FakeRecord(NamedTuple):
+    """A consumed record, as kafka-python's ConsumerRecord holds one (see batch.Record)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
 def record(value: bytes | None, offset: int, partition: int = 0, topic: str = "t") -> Record:
     """A consumed record carrying ``value``."""
-    return Record(topic=topic, partition=partition, offset=offset, key=b"k", value=value)
+    return FakeRecord(topic=topic, partition=partition, offset=offset, key=b"k", value=value)
 
 
 @dataclass
@@ -167,23 +178,25 @@ class ScriptedWriter(ElasticWriter):
     ) -> None:
         self.template_installed = prefix
 
-    def _send_chunk(self, documents: Sequence[Document]) -> list[ItemResult]:
+    def _send_chunk(self, documents: Sequence[Document]) -> Failures:
         self.requests.append(len(documents))
-        results = []
-        for doc in documents:
+        failures = {}
+        for offset, doc in enumerate(documents):
             attempt = self.attempts.get(doc.id, 0)
             self.attempts[doc.id] = attempt + 1
             status = self._answer(doc, attempt)
             if 200 <= status < 300:
                 self.stored[doc.id] = doc
-            results.append(ItemResult(status, "" if status < 300 else f"error {status}"))
-        return results
+            else:
+                failures[offset] = ItemResult(status, f"error {status}")
+        return failures
 
 
 __all__ = [
     "FakeClock",
     "FakeConsumer",
     "FakeDeadLetters",
+    "FakeRecord",
     "FakeRetention",
     "Rejection",
     "ScriptedWriter",

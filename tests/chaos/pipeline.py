@@ -32,7 +32,7 @@ from kafka.errors import KafkaError
 from cryptoviz_core.schema import QuoteV1, SchemaError, decode_quote
 from devstack.stack import Stack
 from indexer_service.dead_letter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
-from indexer_service.documents import document_id, to_document
+from indexer_service.documents import quote_document
 from tests.support.indexer_run import KAFKA_TIMEOUT_MS, PARTITIONS, IndexerRun, stop
 
 log = logging.getLogger(__name__)
@@ -312,7 +312,7 @@ class ChaosRun(IndexerRun):
             except SchemaError:
                 undelivered += position not in dead
                 continue
-            document = to_document(quote.slug, quote.scraped_at, quote.to_json(), self.prefix)
+            document = quote_document(quote, self.prefix)
             in_topic.add(document.id)
             if position not in dead:
                 expected[document.id] = document.index
@@ -345,7 +345,7 @@ class ChaosRun(IndexerRun):
 
 def acked_ids(producer: LoadProducer) -> set[str]:
     """Document ids of the quotes ``producer`` saw acknowledged."""
-    return {document_id(make_quote(i)) for i in producer.acked}
+    return {quote_document(make_quote(i), "").id for i in producer.acked}
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from cryptoviz_core.schema import QuoteV1, decode_quote
-from indexer_service.documents import document_id
+from indexer_service.documents import quote_document
 from tests.chaos.conftest import Record
 from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, json_lines, paused
 from tests.support.indexer_run import stop
@@ -92,7 +92,7 @@ def test_scraper_killed_mid_publish_leaves_whole_valid_pages(
     assert stop(restarted) == 0
     tally, _ = chaos.drain_and_tally(indexer, WAIT_S)
     quotes = [decode_quote(r.value) for r in chaos.read_topic(chaos.topic)]
-    in_kafka = {document_id(q): q for q in quotes}
+    in_kafka = {quote_document(q, chaos.prefix).id: q for q in quotes}
     hits = chaos.es.search(index=f"{chaos.prefix}-*", size=10_000, query={"match_all": {}})
     stored = {h["_id"]: QuoteV1.model_validate(h["_source"]) for h in hits["hits"]["hits"]}
     per_page = Counter(q.scraped_at for q in in_kafka.values())

@@ -19,7 +19,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, KafkaProducer
 
 from cryptoviz_core.schema import QuoteV1
-from indexer_service.documents import document_id
+from indexer_service.documents import quote_document
 from tests.support.indexer_run import PARTITIONS, IndexerRun, stop
 
 pytestmark = pytest.mark.integration
@@ -105,15 +105,13 @@ def env(
 
 
 def _assert_values(env: Env, sample: list[int]) -> None:
-    ids = [document_id(quote(i)) for i in sample]
     found = {}
     for i in sample:
-        q = quote(i)
-        hit = env.es.get(index=f"{env.prefix}-{q.scraped_at:%Y.%m.%d}", id=document_id(q))
-        found[hit["_id"]] = hit["_source"]
-    assert set(found) == set(ids)
-    for i in sample:
-        assert found[document_id(quote(i))] == quote(i).to_dict()
+        document = quote_document(quote(i), env.prefix)
+        hit = env.es.get(index=document.index, id=document.id)
+        assert hit["_source"] == quote(i).to_dict()
+        found[hit["_id"]] = i
+    assert sorted(found.values()) == sorted(sample)
 
 
 def test_10000_messages_become_10000_documents_with_their_values(env: Env) -> None:

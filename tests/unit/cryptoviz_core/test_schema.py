@@ -188,14 +188,24 @@ VALID = json.dumps(quote_fields()).encode()
         json.dumps(quote_fields(price="1.5", page=0)).encode(),
         json.dumps(quote_fields(colour="red")).encode(),
         json.dumps(quote_fields(scraped_at="2026-11-28T04:52:12Z")).encode(),
+        json.dumps(quote_fields(scraped_at="2026-02-30T04:52:12.123Z")).encode(),
+        json.dumps(quote_fields(scraped_at="2026-12-31T23:59:60.000Z")).encode(),
+        json.dumps(quote_fields(scraped_at="2026-11-28T24:00:00.000Z")).encode(),
         VALID.replace(b"105469.75", b"NaN"),
     ],
 )
 def test_decode_quote_fields_agrees_with_decode_quote(raw: bytes | None) -> None:
     def outcome(decode: Any) -> object:
         try:
-            return dict(decode(raw))
+            fields = dict(decode(raw))
         except SchemaError as err:
             return (type(err), str(err))
+        if isinstance(fields["scraped_at"], datetime):  # decode_quote_fields keeps the text
+            fields["scraped_at"] = format_timestamp(fields["scraped_at"])
+        return fields
 
     assert outcome(decode_quote_fields) == outcome(decode_quote)
+
+
+def test_decode_quote_fields_keeps_the_timestamp_as_sent() -> None:
+    assert decode_quote_fields(VALID)["scraped_at"] == quote_fields()["scraped_at"]

@@ -58,12 +58,13 @@ def _msgs(partition: int, *offsets: int) -> list[Message]:
 
 
 def test_poll_flattens_messages_into_records() -> None:
-    tp0 = TopicPartition("t", 0)
-    consumer = _wrapper(InnerConsumer([{tp0: _msgs(0, 7, 8)}]))
+    tp0, tp1 = TopicPartition("t", 0), TopicPartition("t", 1)
+    consumer = _wrapper(InnerConsumer([{tp0: _msgs(0, 7, 8), tp1: _msgs(1, 3)}]))
     records = consumer.poll(0.1)
     assert [(r.partition, r.offset, r.value, r.headers) for r in records] == [
-        (0, 7, b"v", (("h", b"1"),)),
-        (0, 8, b"v", (("h", b"1"),)),
+        (0, 7, b"v", [("h", b"1")]),
+        (0, 8, b"v", [("h", b"1")]),
+        (1, 3, b"v", [("h", b"1")]),
     ]
 
 

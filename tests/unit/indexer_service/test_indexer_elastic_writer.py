@@ -1,17 +1,28 @@
 """Routing of per-item bulk results: written, retried alone, or rejected for the DLQ."""
 
-import pytest
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from indexer_service.documents import Document, to_document
-from indexer_service.elastic_writer import Outcome, classify, describe_error, item_result
+import pytest
+from elasticsearch import Elasticsearch
+
+from cryptoviz_core.backoff import Backoff
+from indexer_service.documents import Document, quote_document
+from indexer_service.elastic_writer import (
+    ElasticWriter,
+    ItemResult,
+    Outcome,
+    classify,
+    describe_error,
+    item_result,
+)
 from indexer_service.exceptions import GaveUp, Interrupted
 from indexer_service.testing import ScriptedWriter, sample_quote
 
 
 def _docs(n: int) -> list[Document]:
-    return [
-        to_document(q.slug, q.scraped_at, q.to_json(), "p") for q in map(sample_quote, range(n))
-    ]
+    return [quote_document(sample_quote(i), "p") for i in range(n)]
 
 
 @pytest.mark.parametrize(
@@ -34,21 +45,19 @@ def test_classify(status: int, outcome: Outcome) -> None:
     assert classify(status) is outcome
 
 
-def test_item_result_reads_helper_tuples() -> None:
-    ok = item_result(True, {"index": {"_id": "a", "status": 201}})
-    assert ok.status == 201
-    assert ok.error == ""
+def test_item_result_reads_a_helper_item() -> None:
     error = {
         "type": "document_parsing_exception",
         "reason": "failed to parse field [slug]",
         "caused_by": {"type": "illegal_argument_exception", "reason": "For input string"},
     }
-    bad = item_result(False, {"index": {"_id": "b", "status": 400, "error": error}})
+    bad = item_result({"index": {"_id": "b", "status": 400, "error": error}})
     assert bad.status == 400
     assert bad.error == (
         "document_parsing_exception: failed to parse field [slug] "
         "(caused by illegal_argument_exception: For input string)"
     )
+    assert item_result({"index": {"_id": "c"}}) == ItemResult(500, "unknown")
     assert describe_error("boom") == "boom"
 
 
@@ -116,3 +125,43 @@ def test_wait_may_interrupt_the_retries() -> None:
     with pytest.raises(Interrupted):
         writer.write(_docs(2), wait=interrupt)
     writer.close()
+
+
+class _ShortBulkAnswers(BaseHTTPRequestHandler):
+    """An Elasticsearch stand-in whose ``_bulk`` answers "ok" for the first document only."""
+
+    def do_PUT(self) -> None:  # the client sends _bulk with PUT
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({"errors": False, "items": [{"index": {"status": 201}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_documents_missing_from_the_bulk_answer_are_retried_not_counted_written() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ShortBulkAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = Elasticsearch(f"http://127.0.0.1:{server.server_port}", max_retries=0)
+    writer = ElasticWriter(
+        client,
+        Backoff(initial=0.01, maximum=0.01, jitter=0.0, max_attempts=2),
+        chunk_docs=10,
+        parallelism=1,
+    )
+    waits: list[float] = []
+    try:
+        # Each attempt, the first document sent is answered; the others are re-sent.
+        assert writer.write(_docs(3), waits.append) == []
+        assert len(waits) == 2
+        with pytest.raises(GaveUp, match="1 documents not written: 0: no item in the bulk answer"):
+            writer.write(_docs(4), waits.append)
+    finally:
+        writer.close()
+        client.close()
+        server.shutdown()

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from indexer_service.documents import index_name
 from indexer_service.retention import expired_indices, index_day
 
 
@@ -34,3 +35,8 @@ def test_ignores_names_that_are_not_this_prefix_daily_indices() -> None:
 def test_prefix_is_matched_literally() -> None:
     assert index_day("a.b", "aXb-2020.01.01") is None
     assert index_day("a.b", "a.b-2020.01.01") == date(2020, 1, 1)
+
+
+def test_index_day_reads_back_the_day_the_index_was_named_for() -> None:
+    for stamp in ("2026-02-28T23:59:59.999Z", "2028-02-29T00:00:00.000Z"):
+        assert index_day("p", index_name("p", stamp)) == date.fromisoformat(stamp[:10])

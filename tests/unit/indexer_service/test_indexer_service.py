@@ -1,13 +1,15 @@
 """The whole loop on in-memory fakes: what is written, dead-lettered and committed."""
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from cryptoviz_core.schema import QuoteV1
-from indexer_service.documents import document_id
+from indexer_service.documents import Document, quote_document
+from indexer_service.elastic_writer import InFlight
 from indexer_service.exceptions import GaveUp
-from indexer_service.service import IndexerService
+from indexer_service.service import MAX_IN_FLIGHT, IndexerService
 from indexer_service.settings import IndexerSettings
 from indexer_service.testing import (
     FakeClock,
@@ -20,6 +22,11 @@ from indexer_service.testing import (
 )
 
 Answer = Callable[[object, int], int]
+
+
+def _id(quote: QuoteV1) -> str:
+    """The id of ``quote``'s document (ids do not depend on the index prefix)."""
+    return quote_document(quote, "p").id
 
 
 def _settings(**overrides: object) -> IndexerSettings:
@@ -82,7 +89,7 @@ def test_every_valid_record_is_written_and_committed() -> None:
     quotes = _quotes(10)
     h.feed([q.to_json() for q in quotes])
     h.run_until_idle()
-    assert set(h.writer.stored) == {document_id(q) for q in quotes}
+    assert set(h.writer.stored) == {_id(q) for q in quotes}
     assert h.consumer.committed == {("t", 0): 10}
     assert h.dlq.letters == []
     assert h.consumer.closed
@@ -108,7 +115,7 @@ def test_poison_records_are_dead_lettered_with_reasons_and_the_rest_written() ->
         None,
         good[2].to_json(),
     ]
-    rejected_id = document_id(good[1])
+    rejected_id = _id(good[1])
     h = Harness(answer=lambda doc, attempt: 400 if doc.id == rejected_id else 201)  # type: ignore[attr-defined]
     h.feed(values)
     h.run_until_idle()
@@ -120,7 +127,7 @@ def test_poison_records_are_dead_lettered_with_reasons_and_the_rest_written() ->
         (4, "elasticsearch-rejected"),
         (5, "malformed-json"),
     ]
-    assert set(h.writer.stored) == {document_id(good[0]), document_id(good[2])}
+    assert set(h.writer.stored) == {_id(good[0]), _id(good[2])}
     assert h.consumer.committed == {("t", 0): 7}
     assert h.service.stats.dead_lettered == 5
     assert h.service.stats.indexed == 2
@@ -217,25 +224,38 @@ def test_stats_rate_covers_the_time_since_the_previous_report() -> None:
     assert line["consumer_lag"] is None
 
 
-def test_each_batch_is_sent_only_after_the_previous_one_is_committed() -> None:
-    # Pipelining decodes batch N+1 while N is in flight, but never sends it
-    # before N is complete and committed: commits stay in order, one batch ahead at most.
-    commits_seen: dict[str, int] = {}
+def test_batches_in_flight_are_bounded_and_commit_in_order() -> None:
+    # Pipelining sends batch N+1 while N is still being written, so that
+    # Elasticsearch never waits for the loop; at most MAX_IN_FLIGHT batches are
+    # uncommitted at once, and their commits stay in order. The first batch's
+    # answer is slow, so an unbounded loop would start every batch before it.
+    first = {_id(q) for q in _quotes(2)}
+    slow = threading.Event()
 
     def answer(doc: object, attempt: int) -> int:
-        commits_seen.setdefault(doc.id, len(h.consumer.commits))  # type: ignore[attr-defined]
+        if doc.id in first:  # type: ignore[attr-defined]
+            slow.wait(0.5)
         return 201
 
     h = Harness(answer=answer, batch_max_docs=2)
-    quotes = _quotes(6)
-    h.feed([q.to_json() for q in quotes])
+    commits_at_start: list[int] = []
+    start = h.writer.start
+
+    def counting_start(documents: Sequence[Document]) -> InFlight:
+        commits_at_start.append(len(h.consumer.commits))
+        return start(documents)
+
+    h.writer.start = counting_start  # type: ignore[method-assign]
+    h.feed([q.to_json() for q in _quotes(10)])
     h.run_until_idle()
-    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6]
-    assert [commits_seen[document_id(q)] for q in quotes] == [0, 0, 1, 1, 2, 2]
+    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6, 8, 10]
+    assert len(commits_at_start) == 5
+    for batch, commits in enumerate(commits_at_start):
+        assert commits >= batch - (MAX_IN_FLIGHT - 1)
 
 
 def test_a_batch_retried_while_the_next_is_decoded_commits_in_order() -> None:
-    first = {document_id(q) for q in _quotes(2)}
+    first = {_id(q) for q in _quotes(2)}
 
     def answer(doc: object, attempt: int) -> int:
         return 503 if doc.id in first and attempt < 2 else 201  # type: ignore[attr-defined]
