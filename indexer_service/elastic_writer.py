@@ -175,8 +175,8 @@ class ElasticWriter:
     def start(self, documents: Sequence[Document]) -> InFlight:
         """Send the first attempt of `write` in the sender threads and return at once.
 
-        The caller decodes the next batch meanwhile, then calls `finish`. One
-        batch in flight at a time keeps the bulk requests in order and memory bounded.
+        The caller decodes the next batch meanwhile, then calls `finish`. Requests
+        of a batch started later queue behind this one's in the sender threads.
         """
         return InFlight(documents, self._submit(documents))
 

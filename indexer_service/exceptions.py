@@ -18,5 +18,5 @@ class GaveUp(IndexerError):
 class Interrupted(IndexerError):
     """Raised while backing off when a stop was requested (SIGTERM).
 
-    The service closes without committing the batch in flight.
+    The service closes without committing the batches in flight.
     """

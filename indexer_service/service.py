@@ -148,7 +148,7 @@ class IndexerService:
         self._next_retention = 0.0
 
     def request_stop(self) -> None:
-        """Ask the loop to finish the batch in flight, commit it and return. Signal-safe."""
+        """Ask the loop to finish the batches in flight, commit them and return. Signal-safe."""
         self._stop_requested = True
 
     def start(self) -> None:
@@ -179,7 +179,7 @@ class IndexerService:
             self.start()
             while not self._stop_requested:
                 self.step()
-            self.flush()  # SIGTERM: finish the batch in flight and the one collected
+            self.flush()  # SIGTERM: finish the batches in flight and the one collected
             self.report()
         except Interrupted:
             log.warning(
@@ -212,7 +212,7 @@ class IndexerService:
             self._next_retention = now + self.settings.retention_interval_s
 
     def flush(self) -> None:
-        """Write and commit everything: the batch in flight, then the one collected."""
+        """Write and commit everything: the batches in flight, then the one collected."""
         if len(self.batch):
             self._send()
         while self._in_flight:
