@@ -42,6 +42,11 @@ _SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUBSCRIPT_ZERO = re.compile(r"0[.,]0([₀₁₂₃₄₅₆₇₈₉]+)(\d+)")
 _MISSING = {"", "--", "-", "—", "N/A", "n/a"}
 _NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<digits>[\d.,]+)(?P<suffix>[KMBT]?)$")
+# Compiled once: re.sub/fullmatch given a pattern string look it up in re's cache on
+# every call, and these run ~2,600 times per 100-row page (its numbers: 4.2 -> 3.2 ms).
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?|\.\d+|\d+\.")
+_DIGITS_ONLY = re.compile(r"[\d.,]+")
 
 
 class NumberFormatError(ValueError):
@@ -51,7 +56,7 @@ class NumberFormatError(ValueError):
 def normalise(text: str) -> str:
     """Collapse the typographic variants: nbsp/thin spaces removed, U+2212 to ``-``."""
     text = text.replace("\u2212", "-").replace("\u2013", "-")
-    return re.sub(r"[\s\u00a0\u202f\u2009]+", "", text)
+    return _SPACES.sub("", text)
 
 
 def _check_groups(groups: list[str], digits: str) -> None:
@@ -84,7 +89,7 @@ def _to_decimal(digits: str, whole: bool = False) -> Decimal:
     elif commas == 1 or (whole and dots == 1):
         head, tail = digits.split("," if commas else ".")
         digits = head + tail if len(tail) == 3 and head.strip("0") else f"{head}.{tail}"
-    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+|\d+\.", digits):
+    if not _PLAIN_DECIMAL.fullmatch(digits):
         raise NumberFormatError(f"not a number: {digits!r}")
     try:
         return Decimal(digits)
@@ -175,7 +180,7 @@ def parse_amount(text: str, whole: bool = False) -> float | None:
     """
     text = text.replace("*", " ").strip()
     parts = text.split()
-    if len(parts) > 1 and not re.fullmatch(r"[\d.,]+", parts[-1]):
+    if len(parts) > 1 and not _DIGITS_ONLY.fullmatch(parts[-1]):
         text = " ".join(parts[:-1])
     rest, _token = strip_currency(text)
     return parse_number(rest, whole)
