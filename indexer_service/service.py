@@ -40,8 +40,8 @@ Wait = Callable[[float], None]
 # committed promptly even when no new records arrive.
 IN_FLIGHT_POLL_S = 0.05
 # Two: one being written while the next is queued behind it. Measured on the
-# benchmark: ~24k docs/s when each batch was committed before the next was sent,
-# ~30k with two in flight. More would only hold more records uncommitted.
+# benchmark: 20-25k docs/s when each batch was committed before the next was
+# sent, 30-31k with two in flight. More would only hold more records uncommitted.
 MAX_IN_FLIGHT = 2
 
 
@@ -229,6 +229,7 @@ class IndexerService:
         self.batch.clear()
         if len(self._in_flight) == MAX_IN_FLIGHT:
             self._complete_oldest()
+        # An empty flight when every record failed to decode: nothing to send.
         flight = self._writer.start(documents) if documents else InFlight(documents, [])
         self._in_flight.append(_Sent(flight, sources, letters, offsets, records, size, started))
 
