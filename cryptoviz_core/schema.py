@@ -203,7 +203,8 @@ def _fields_validator(
     )
 
 
-_QUOTE_FIELDS = _fields_validator(QuoteV1, timestamps_as_text={"scraped_at"})
+_TIMESTAMPS_AS_TEXT = frozenset({"scraped_at"})
+_QUOTE_FIELDS = _fields_validator(QuoteV1, timestamps_as_text=_TIMESTAMPS_AS_TEXT)
 
 
 def decode_quote_fields(raw: bytes | None) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def decode_quote_fields(raw: bytes | None) -> dict[str, Any]:
         fields: dict[str, Any] = _QUOTE_FIELDS.validate_json(raw or b"")
     except ValidationError:
         fields = dict(_decode_slowly(raw))
-        fields["scraped_at"] = format_timestamp(fields["scraped_at"])
+        fields.update((name, format_timestamp(fields[name])) for name in _TIMESTAMPS_AS_TEXT)
     return fields
 
 
