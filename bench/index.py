@@ -44,6 +44,7 @@ from kafka.admin import NewTopic
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.kafka_topics import delete_topic  # noqa: E402
 from cryptoviz_core.schema import QuoteV1  # noqa: E402
 from indexer_service.documents import quote_document  # noqa: E402
 from indexer_service.template import index_template, template_name  # noqa: E402
@@ -225,15 +226,6 @@ def cleanup_indices(es: Elasticsearch, prefixes: list[str]) -> None:
         if names:
             es.indices.delete(index=",".join(names))
         es.options(ignore_status=404).indices.delete_index_template(name=template_name(prefix))
-
-
-def delete_topic(kafka: str, topic: str) -> None:
-    """Delete the pre-load topic: on the shared stack, runs would pile them up."""
-    admin = KafkaAdminClient(bootstrap_servers=kafka)
-    try:
-        admin.delete_topics([topic])
-    finally:
-        admin.close()
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.kafka_topics import delete_topic
 from scraper_service.browser import Browser
 from scraper_service.listing import parse_page
 from scraper_service.replay.server import ReplayServer
@@ -42,13 +43,13 @@ def bench_parse(rounds: int) -> float:
 def bench_cycle(kafka: str | None, rounds: int) -> tuple[float, int]:
     site, browser = ReplayServer(), Browser(render_budget_s=15)
     publisher = None
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
     base = site.start()
     try:
         browser.fetch(base)  # warm: the browser is already open in a running scraper
         if kafka:
             from scraper_service.publisher import Publisher, ensure_topic
 
-            topic = f"bench-{uuid.uuid4().hex[:8]}"
             ensure_topic(kafka, topic, 3, 1, 3_600_000)
             publisher = Publisher(kafka, topic)
             publisher.start()
@@ -64,8 +65,9 @@ def bench_cycle(kafka: str | None, rounds: int) -> tuple[float, int]:
         return statistics.median(times), acked
     finally:
         browser.close()
-        if publisher:
+        if publisher and kafka:
             publisher.close()
+            delete_topic(kafka, topic)
         site.close()
 
 

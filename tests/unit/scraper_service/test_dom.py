@@ -1,14 +1,21 @@
-"""The lean HTML tree builder builds the stock lxml builder's tree minus the comments."""
+"""The lean tree builder and tag class build the stock lxml builder's tree minus the comments."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, Comment, Tag
 from bs4.builder import LXMLTreeBuilder
 
-from scraper_service.dom import find_table, next_data_text, page_soup, parse_table
+from scraper_service.dom import (
+    HtmlTreeBuilder,
+    ParsedTag,
+    find_table,
+    next_data_text,
+    page_soup,
+    parse_table,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cmc"
 REPLAY = Path(__file__).resolve().parents[3] / "scraper_service" / "replay" / "pages"
@@ -25,18 +32,14 @@ TRICKY = """<html><body><table class="cmc-table"><tbody><tr>
 <script id="__NEXT_DATA__" type="application/json">{"a": "<b>"}</script></body></html>"""
 
 
-def _tree(soup: BeautifulSoup) -> list[tuple[str, str, dict[str, str], str | None]]:
-    """Every element with its class, attributes and namespace prefix, in document order."""
-    return [
-        (type(el).__name__, el.name, dict(el.attrs), el.prefix)
-        for el in soup.descendants
-        if hasattr(el, "attrs")
-    ]
+def _tree(soup: BeautifulSoup) -> list[tuple[str, dict[str, str], str | None]]:
+    """Every element with its attributes and namespace prefix, in document order."""
+    return [(el.name, dict(el.attrs), el.prefix) for el in soup.descendants if isinstance(el, Tag)]
 
 
 def _stock_without_comments(html: str) -> BeautifulSoup:
     """The stock builder's tree with its comments taken out."""
-    soup = page_soup(html, builder=LXMLTreeBuilder)
+    soup = page_soup(html, builder=LXMLTreeBuilder, tag_class=Tag)
     for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
         comment.extract()
     return soup
@@ -57,12 +60,39 @@ def test_stock_tree_minus_the_comments(page: Path) -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_same_rows_and_json_as_the_stock_builder(page: Path) -> None:
     html = page.read_text(encoding="utf-8")
-    lean, stock = page_soup(html), page_soup(html, builder=LXMLTreeBuilder)
+    lean, stock = page_soup(html), page_soup(html, builder=LXMLTreeBuilder, tag_class=Tag)
     lean_table, stock_table = find_table(lean), find_table(stock)
     assert (lean_table is None) == (stock_table is None)
     if lean_table is not None and stock_table is not None:
         assert parse_table(lean_table) == parse_table(stock_table)
     assert next_data_text(lean) == next_data_text(stock)
+
+
+# Links between nodes, compared by the linked node's position in document order.
+LINKS = ("parent", "previous_element", "next_element", "previous_sibling", "next_sibling")
+
+
+def _instance_state(soup: BeautifulSoup) -> list[dict[str, object]]:
+    """Every tag's instance attributes, links replaced by the linked node's position."""
+    nodes = list(soup.descendants)
+    position = {id(node): i for i, node in enumerate(nodes)} | {id(soup): -1}
+    state = []
+    for tag in nodes:
+        if isinstance(tag, Tag):
+            attributes: dict[str, object] = dict(vars(tag))
+            for link in LINKS:
+                linked = attributes[link]
+                attributes[link] = None if linked is None else position[id(linked)]
+            state.append(attributes)
+    return state
+
+
+@pytest.mark.parametrize("html", [*PAGES, TRICKY], ids=lambda p: getattr(p, "name", "tricky"))
+def test_parsed_tags_are_what_tag_builds(html: Path | str) -> None:
+    text = html.read_text(encoding="utf-8") if isinstance(html, Path) else html
+    parsed, stock = page_soup(text), page_soup(text, builder=HtmlTreeBuilder, tag_class=Tag)
+    assert all(type(tag) is ParsedTag for tag in parsed.find_all(True))
+    assert _instance_state(parsed) == _instance_state(stock)
 
 
 def test_namespaced_malformed_and_commented_markup() -> None:

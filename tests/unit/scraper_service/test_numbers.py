@@ -129,6 +129,27 @@ def test_subscript_zeros_round_trip(zeros: int, digits: int) -> None:
     assert parse_money(f"$0.0{sub}{digits}") == float(f"0.{'0' * zeros}{digits}")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Scaled in decimal: 4.07 * 1000 in floats is 4070.0000000000005.
+        ("4.07K", 4070.0),
+        ("32.49M", 32_490_000.0),
+        # Rounded once from the exact text: just above halfway between 2**53 and 2**53 + 2.
+        ("9007199254740993.00000000000000000000001", 2.0**53 + 2),
+    ],
+)
+def test_values_are_the_text_correctly_rounded(text: str, expected: float) -> None:
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-0", "-0.00", "-$0.00"])
+def test_a_negative_zero_is_published_as_zero(text: str) -> None:
+    value = parse_money(text)
+    assert value == 0.0
+    assert math.copysign(1.0, value) == 1.0
+
+
 def _check_total(text: str) -> None:
     for parse in (parse_number, parse_money, parse_amount, parse_percent):
         try:
