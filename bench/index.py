@@ -7,6 +7,8 @@
 2. Warms Elasticsearch up with a small raw bulk load (not measured).
 3. Runs the indexer (``python -m indexer_service``, a real subprocess) and times
    it from process start until every document is searchable; samples its RSS.
+   It runs in a virtualenv holding only what its image installs (`image_python`):
+   start-up time and memory are the deployed indexer's.
 4. Sends the same documents, pre-serialized as NDJSON, straight to ``_bulk``
    with the same chunk size and parallelism, into a fresh prefix with the same
    template, timed until every document is searchable.
@@ -24,6 +26,7 @@ is ``indexer/raw-bulk ratio: X.XX (indexer N docs/s, raw M docs/s)``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -70,6 +73,26 @@ def endpoints(args: argparse.Namespace) -> tuple[str, str]:
     ).stdout
     status = json.loads(out)
     return args.kafka or status["kafka"]["address"], args.es or status["elasticsearch"]["address"]
+
+
+def image_python(service: str) -> Path:
+    """A Python with only ``service``'s dependencies, installed as its Docker image installs them.
+
+    Built once for each content of requirements.txt and ``<service>/requirements.in``
+    (under .cache/bench). The shared .venv would not do: it also holds the IA's
+    numpy and pyarrow, which elasticsearch-py imports when present (~0.2 s of start-up).
+    """
+    listed = f"{service}/requirements.in"
+    spec = (REPO / "requirements.txt").read_bytes() + (REPO / listed).read_bytes()
+    venv = REPO / ".cache" / "bench" / f"{service}-{hashlib.sha256(spec).hexdigest()[:12]}"
+    python, installed = venv / "bin" / "python", venv / ".installed"
+    if not installed.exists():
+        print(f"building {venv.relative_to(REPO)} (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-c", "requirements.txt", "-r", listed], cwd=REPO, check=True)
+        installed.touch()
+    return python
 
 
 def quotes(n: int, offset: int = 0) -> list[QuoteV1]:
@@ -182,7 +205,14 @@ def raw_bulk(es: Elasticsearch, prefix: str, qs: list[QuoteV1], chunk: int, para
 
 
 def run_indexer(
-    kafka: str, es_url: str, es: Elasticsearch, topic: str, prefix: str, n: int, env: dict[str, str]
+    python: Path,
+    kafka: str,
+    es_url: str,
+    es: Elasticsearch,
+    topic: str,
+    prefix: str,
+    n: int,
+    env: dict[str, str],
 ) -> tuple[float, int]:
     """Run the indexer until ``n`` documents are searchable: (seconds, peak RSS bytes).
 
@@ -200,7 +230,7 @@ def run_indexer(
         **env,
     }
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "indexer_service"], cwd=REPO, env=variables)
+    proc = subprocess.Popen([python, "-m", "indexer_service"], cwd=REPO, env=variables)
     ps = psutil.Process(proc.pid)
     peak = 0
     try:
@@ -246,6 +276,7 @@ def main() -> int:
     chunk = args.chunk_docs or defaults.bulk_chunk_docs
     parallel = args.parallel or defaults.bulk_parallelism
     kafka, es_url = endpoints(args)
+    python = image_python("indexer_service")
     es = Elasticsearch(es_url, request_timeout=120)
     run = f"bench-{uuid.uuid4().hex[:8]}"
     n = args.docs
@@ -267,7 +298,7 @@ def main() -> int:
         # Every other round measures the limit first: what one run leaves to the
         # next (merges still running, a warmer JVM) then favours neither side.
         raw_s = raw_bulk(es, raw, qs, chunk, parallel) if i % 2 else None
-        indexer_s, rss = run_indexer(kafka, es_url, es, f"{run}-quotes", idx, n, env)
+        indexer_s, rss = run_indexer(python, kafka, es_url, es, f"{run}-quotes", idx, n, env)
         if raw_s is None:
             raw_s = raw_bulk(es, raw, qs, chunk, parallel)
         for prefix in (idx, raw):

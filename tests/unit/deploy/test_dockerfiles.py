@@ -27,19 +27,26 @@ def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def image_problems(text: str, package: str) -> list[str]:
-    """What a service Dockerfile lacks: base, pinned install, non-root, healthcheck, scope."""
+    """What a service Dockerfile lacks: base, pinned install of its own dependencies,
+    non-root, healthcheck, scope."""
     found = []
     if not re.search(r"^FROM python:3\.11-slim-bookworm$", text, re.M):
         found.append("base image is not python:3.11-slim-bookworm")
-    if "pip install --no-cache-dir -r requirements.txt" not in text:
-        found.append("does not pip install --no-cache-dir -r requirements.txt")
+    if "pip install --no-cache-dir -c requirements.txt -r requirements.in" not in text:
+        found.append("does not pip install its requirements.in pinned by requirements.txt")
     users = re.findall(r"^USER (\S+)", text, re.M)
     if not users or users[-1].split(":")[0] in {"0", "root"}:
         found.append("runs as root")
     if not re.search(r"^HEALTHCHECK ", text, re.M):
         found.append("no HEALTHCHECK")
     copied = {src.rstrip("/") for src in re.findall(r"^COPY (\S+) ", text, re.M)}
-    expected = {"requirements.txt", "cryptoviz_core", package, "deploy/healthcheck.py"}
+    expected = {
+        "requirements.txt",
+        f"{package}/requirements.in",
+        "cryptoviz_core",
+        package,
+        "deploy/healthcheck.py",
+    }
     if copied != expected:
         found.append(f"copies {sorted(copied)}, expected {sorted(expected)}")
     if f'CMD ["python", "-m", "{package}"]' not in text:
@@ -74,7 +81,7 @@ def test_image_problems_are_reported() -> None:
     text = text.replace("COPY indexer_service/", "COPY . ")
     found = image_problems(text, "indexer_service")
     assert "runs as root" in found
-    assert "does not pip install --no-cache-dir -r requirements.txt" in found
+    assert "does not pip install its requirements.in pinned by requirements.txt" in found
     assert any(p.startswith("copies ") for p in found)
 
 
