@@ -22,13 +22,16 @@ REPLAY = Path(__file__).resolve().parents[3] / "scraper_service" / "replay" / "p
 PAGES = sorted(FIXTURES.glob("*.html")) + sorted(REPLAY.glob("*.html"))
 
 # What would tell the builders apart: namespace declarations and prefixed names
-# (inline SVG), void and unclosed tags, comments splitting text, entities.
+# (inline SVG), void and unclosed tags, comments splitting text, entities, and the
+# charset <meta> tags whose attributes bs4 substitutes.
 TRICKY = """<html><body><table class="cmc-table"><tbody><tr>
 <td><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">
 <use xlink:href="#caret"/><svg:rect width="1"/></svg></td>
 <td class="a  b" data-nosnippet>$1<!-- -->.5&nbsp;&amp;<br><img src=x.png></td>
 <td><div><button class="bt-base"><div>Buy</div></button></div>4<!-- x -->2</td>
-<td><p>unclosed<span>nested</td></tr></tbody></table>
+<td><p>unclosed<span>nested</td>
+<td><meta charset="utf-8"><meta content="text/html; charset=utf-8" http-equiv="Content-type"></td>
+</tr></tbody></table>
 <script id="__NEXT_DATA__" type="application/json">{"a": "<b>"}</script></body></html>"""
 
 
@@ -80,6 +83,8 @@ def _instance_state(soup: BeautifulSoup) -> list[dict[str, object]]:
     for tag in nodes:
         if isinstance(tag, Tag):
             attributes: dict[str, object] = dict(vars(tag))
+            # bs4 substitutes some attribute values with str subclasses (charset metas).
+            attributes["attrs"] = {k: (type(v), v) for k, v in tag.attrs.items()}
             for link in LINKS:
                 linked = attributes[link]
                 attributes[link] = None if linked is None else position[id(linked)]
