@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient
 
 from devstack.stack import Stack
 
@@ -50,11 +51,41 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
 
 
 @pytest.fixture
-def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """Makes names no other test uses, valid as Kafka topics and Elasticsearch indices."""
+def unique_name(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, es: Elasticsearch
+) -> Iterator[Callable[[str], str]]:
+    """Makes names no other test uses, valid as Kafka topics and Elasticsearch indices.
+
+    After the test, the topics, indices and index templates whose names start with
+    one of them are deleted: the shared stack outlives test runs, and would
+    otherwise keep every run's data.
+    """
     test = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40]
+    made: list[str] = []
 
     def make(prefix: str = "t") -> str:
-        return f"{prefix}-{test}-{uuid.uuid4().hex[:8]}"
+        made.append(f"{prefix}-{test}-{uuid.uuid4().hex[:8]}")
+        return made[-1]
 
-    return make
+    yield make
+    if made:
+        delete_named(kafka_bootstrap, es, tuple(made))
+
+
+def delete_named(kafka_bootstrap: str, es: Elasticsearch, prefixes: tuple[str, ...]) -> None:
+    """Delete the topics, indices and index templates whose names start with ``prefixes``."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        topics = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
+        if topics:
+            admin.delete_topics(topics)
+    finally:
+        admin.close()
+    patterns = ",".join(f"{prefix}*" for prefix in prefixes)
+    indices = list(es.indices.get(index=patterns, expand_wildcards="all").body)
+    if indices:  # by name: the cluster refuses wildcard deletes
+        es.indices.delete(index=",".join(indices))
+    for prefix in prefixes:  # one pattern per call: template names may not hold a ","
+        found = es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*")
+        for template in found.body.get("index_templates", []):
+            es.indices.delete_index_template(name=template["name"])
