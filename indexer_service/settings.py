@@ -66,11 +66,10 @@ class IndexerSettings(ServiceSettings):
 
     # A batch is written when any limit is reached. Defaults come from bench/index.py
     # (200,000 messages, 2 CPUs shared with Elasticsearch), indexer docs/s per setting
-    # batch/chunk/parallelism: 5000/1000/2: 18.5k, 22.4k, 20.0k; 10000/2500/2: 21.2k,
-    # 21.7k, 19.9k; 10000/1000/2: 18.9k; 8000/2000/2: 21.8k; 4000/1000/2: 13.0k;
-    # 6000/1000/3: 14.1k. Larger batches win nothing beyond the run-to-run noise (the
-    # indexer is CPU-bound in Python, see service.py) and cost memory (148 MB peak RSS
-    # at 10000 against 128 MB), so 5000/1000/2 stays.
+    # batch/chunk/parallelism: 5000/1000/2: 30.2k-36.5k; 10000/2500/2: 34.0k at 112 MB
+    # of RSS against 91; 2500/500/2: 30.3k; 5000/5000/1: 36.5k. Nothing beats 5000/1000/2
+    # beyond the run-to-run noise (the indexer is CPU-bound in Python, see service.py),
+    # and two concurrent requests let Elasticsearch use a core the indexer leaves free.
     batch_max_docs: int = Field(
         default=5000,
         ge=1,
