@@ -65,7 +65,7 @@ def chaos(
     )
     run.create_topics()
     yield run
-    run.cleanup()
+    run.stop()
 
 
 @pytest.fixture

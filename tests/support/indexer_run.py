@@ -25,8 +25,6 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
-from indexer_service.template import template_name
-
 REPO = Path(__file__).resolve().parents[2]
 PARTITIONS = 3
 POLL_S = 0.5
@@ -85,24 +83,14 @@ class IndexerRun:
         finally:
             admin.close()
 
-    def cleanup(self) -> None:
-        """Stop what is still running, then drop the run's indices, template and topics."""
+    def stop(self) -> None:
+        """Kill what is still running. The run's topics, indices and template are named by
+        `unique_name`, which deletes them after the test."""
         for process in self.processes:
             # Also when the service itself exited: the scraper's Chromium may outlive it.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=EXIT_TIMEOUT_S)
-        names = list(self.es.indices.get(index=f"{self.prefix}-*").body)
-        if names:  # explicit names: the cluster refuses wildcard deletes
-            self.es.indices.delete(index=",".join(names))
-        self.es.options(ignore_status=404).indices.delete_index_template(
-            name=template_name(self.prefix)
-        )
-        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
-        try:
-            admin.delete_topics([self.topic, self.dlq])
-        finally:
-            admin.close()
 
     def spawn(self, name: str, module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         """``python -m module`` logging to ``<logs>/<name>.log``, in its own process group."""

@@ -101,7 +101,7 @@ def env(
     test_env = Env.named(unique_name, kafka=kafka_bootstrap, es=es, es_url=es_url, logs=tmp_path)
     test_env.create_topics()
     yield test_env
-    test_env.cleanup()
+    test_env.stop()
 
 
 def _assert_values(env: Env, sample: list[int]) -> None:
