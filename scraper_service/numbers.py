@@ -33,15 +33,6 @@ CURRENCY_TOKENS = (
     "Fr",
 )
 TOKEN_CURRENCIES = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₽": "RUB"}
-# The first token in CURRENCY_TOKENS order that leads or trails the text wins ($ alone
-# never trails). Rather than test all 15 both ways, one regex finds the first leading
-# token (alternatives are tried in order) and one str.endswith tests the trailing
-# tokens listed before it, the only ones that can still win.
-_LEADING_TOKEN = re.compile("|".join(map(re.escape, CURRENCY_TOKENS)))
-_TRAILING_TOKENS_BEFORE: dict[str | None, tuple[str, ...]] = {
-    leading: tuple(token for token in CURRENCY_TOKENS[:rank] if token != "$")
-    for rank, leading in enumerate((*CURRENCY_TOKENS, None))
-}
 _SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUBSCRIPT_ZERO = re.compile(r"0[.,]0([₀₁₂₃₄₅₆₇₈₉]+)(\d+)")
 _MISSING = {"", "--", "-", "—", "N/A", "n/a"}
@@ -152,14 +143,11 @@ def _split_currency(text: str) -> tuple[str, str | None]:
     sign = ""
     if text and text[0] in "+-":
         sign, text = text[0], text[1:]
-    leading_match = _LEADING_TOKEN.match(text)
-    leading = leading_match[0] if leading_match else None
-    trailing = _TRAILING_TOKENS_BEFORE[leading]
-    if text.endswith(trailing):
-        token = next(token for token in trailing if text.endswith(token))
-        return sign + text[: -len(token)], token
-    if leading:
-        return sign + text[len(leading) :], leading
+    for token in CURRENCY_TOKENS:
+        if text.startswith(token):
+            return sign + text[len(token) :], token
+        if token != "$" and text.endswith(token):  # "$" alone is only read as a prefix
+            return sign + text[: -len(token)], token
     return sign + text, None
 
 
