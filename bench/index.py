@@ -47,8 +47,8 @@ from kafka.admin import NewTopic
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.kafka_topics import delete_topic  # noqa: E402
 from cryptoviz_core.schema import QuoteV1  # noqa: E402
+from devstack.cleanup import delete_indices, delete_named  # noqa: E402
 from indexer_service.documents import quote_document  # noqa: E402
 from indexer_service.template import index_template, template_name  # noqa: E402
 from scraper_service.publisher import COMPRESSION  # noqa: E402
@@ -249,15 +249,6 @@ def run_indexer(
     return elapsed, peak
 
 
-def cleanup_indices(es: Elasticsearch, prefixes: list[str]) -> None:
-    """Delete the indices (by name: wildcard deletes are refused) and templates of ``prefixes``."""
-    for prefix in prefixes:
-        names = list(es.indices.get(index=f"{prefix}-*").body)
-        if names:
-            es.indices.delete(index=",".join(names))
-        es.options(ignore_status=404).indices.delete_index_template(name=template_name(prefix))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kafka")
@@ -303,15 +294,14 @@ def main() -> int:
             raw_s = raw_bulk(es, raw, qs, chunk, parallel)
         for prefix in (idx, raw):
             check_exactly(es, prefix, n)
-        cleanup_indices(es, [idx, raw])
+        delete_indices(es, (idx, raw))
         rounds.append({"indexer_s": indexer_s, "raw_s": raw_s, "rss_mb": rss / 2**20})
         print(
             f"round {i + 1}: indexer {n / indexer_s:.0f} docs/s, raw {n / raw_s:.0f} docs/s, "
             f"ratio {raw_s / indexer_s:.2f}",
             file=sys.stderr,
         )
-    cleanup_indices(es, [f"{run}-warmup"])
-    delete_topic(kafka, f"{run}-quotes")
+    delete_named(kafka, es, (run,))  # the warm-up indices and the topic
 
     # The median round by ratio: a round pairs two runs made under the same
     # conditions, so a disturbance of one run spoils one round, not the figure.

@@ -21,7 +21,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.kafka_topics import delete_topic
+from devstack.cleanup import delete_topics
 from scraper_service.browser import Browser
 from scraper_service.listing import parse_page
 from scraper_service.replay.server import ReplayServer
@@ -67,7 +67,7 @@ def bench_cycle(kafka: str | None, rounds: int) -> tuple[float, int]:
         browser.close()
         if publisher and kafka:
             publisher.close()
-            delete_topic(kafka, topic)
+            delete_topics(kafka, (topic,))
         site.close()
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient
 
+from devstack.cleanup import delete_named
 from devstack.stack import Stack
 
 
@@ -70,22 +70,3 @@ def unique_name(
     yield make
     if made:
         delete_named(kafka_bootstrap, es, tuple(made))
-
-
-def delete_named(kafka_bootstrap: str, es: Elasticsearch, prefixes: tuple[str, ...]) -> None:
-    """Delete the topics, indices and index templates whose names start with ``prefixes``."""
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        topics = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
-        if topics:
-            admin.delete_topics(topics)
-    finally:
-        admin.close()
-    patterns = ",".join(f"{prefix}*" for prefix in prefixes)
-    indices = list(es.indices.get(index=patterns, expand_wildcards="all").body)
-    if indices:  # by name: the cluster refuses wildcard deletes
-        es.indices.delete(index=",".join(indices))
-    for prefix in prefixes:  # one pattern per call: template names may not hold a ","
-        found = es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*")
-        for template in found.body.get("index_templates", []):
-            es.indices.delete_index_template(name=template["name"])

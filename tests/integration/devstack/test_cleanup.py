@@ -9,7 +9,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
-from devstack.pytest_plugin import delete_named
+from devstack.cleanup import delete_named
 
 pytestmark = pytest.mark.integration
 
