@@ -26,9 +26,6 @@ from pydantic import (
 from pydantic_core import SchemaValidator, core_schema
 
 SCHEMA_VERSION = 1
-QUOTES_TOPIC = "crypto.quotes"
-DLQ_TOPIC = "crypto.quotes.dlq"
-
 # Bounds that no real listing row reaches; a value outside them is a parse bug
 # or a corrupted page, and storing it would poison every chart downstream.
 MAX_PRICE = 1e9

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from cryptoviz_core.names import METRICS_INDEX, PREDICTIONS_INDEX, QUOTES_INDEX_PREFIX
 from cryptoviz_core.settings import ServiceSettings
 
 MODEL_NAMES = ("naive", "drift", "ets")
@@ -66,13 +67,13 @@ class IASettings(ServiceSettings):
     # It bounds every read of a cycle.
     ia_max_coins: int = Field(default=500, ge=1, description="Most coins handled per cycle.")
     ia_quotes_index: str = Field(
-        default="crypto-quotes-*", description="Index pattern quotes are read from."
+        default=f"{QUOTES_INDEX_PREFIX}-*", description="Index pattern quotes are read from."
     )
     ia_predictions_index: str = Field(
-        default="crypto-predictions", description="Index predictions are written to."
+        default=PREDICTIONS_INDEX, description="Index predictions are written to."
     )
     ia_metrics_index: str = Field(
-        default="crypto-forecast-metrics", description="Index forecast metrics are written to."
+        default=METRICS_INDEX, description="Index forecast metrics are written to."
     )
     # Bounded retries of a failed Elasticsearch write or read.
     ia_es_max_attempts: int = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from cryptoviz_core.backoff import Backoff
-from cryptoviz_core.schema import DLQ_TOPIC, QUOTES_TOPIC
+from cryptoviz_core.names import DLQ_TOPIC, INDEXER_GROUP, QUOTES_INDEX_PREFIX, QUOTES_TOPIC
 from cryptoviz_core.settings import ServiceSettings
 
 
@@ -33,14 +33,14 @@ class IndexerSettings(ServiceSettings):
         description="Dead-letter topic for invalid messages.",
     )
     consumer_group: str = Field(
-        default="cryptoviz-indexer",
+        default=INDEXER_GROUP,
         validation_alias=_env("CONSUMER_GROUP"),
         description="Kafka consumer group.",
     )
 
     # Daily indices are ``<index_prefix>-YYYY.MM.DD``; the template matches ``<index_prefix>-*``.
     index_prefix: str = Field(
-        default="crypto-quotes",
+        default=QUOTES_INDEX_PREFIX,
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         validation_alias=_env("INDEX_PREFIX"),
         description="Prefix of the daily indices.",

@@ -16,7 +16,14 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cryptoviz_core.schema import DLQ_TOPIC, QUOTES_TOPIC
+from cryptoviz_core.names import (
+    DLQ_TOPIC,
+    INDEXER_GROUP,
+    METRICS_INDEX,
+    PREDICTIONS_INDEX,
+    QUOTES_INDEX_PREFIX,
+    QUOTES_TOPIC,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIVE_URL = "https://coinmarketcap.com/"
@@ -109,23 +116,23 @@ class RunSettings(BaseSettings):
         description="Kafka dead-letter topic of the run.",
     )
     consumer_group: str = Field(
-        default="cryptoviz-indexer",
+        default=INDEXER_GROUP,
         validation_alias="RUN_CONSUMER_GROUP",
         description="Indexer's Kafka consumer group.",
     )
     index_prefix: str = Field(
-        default="crypto-quotes",
+        default=QUOTES_INDEX_PREFIX,
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
         validation_alias="RUN_INDEX_PREFIX",
         description="Prefix of the daily quote indices.",
     )
     predictions_index: str = Field(
-        default="crypto-predictions",
+        default=PREDICTIONS_INDEX,
         validation_alias="RUN_PREDICTIONS_INDEX",
         description="Index of the predictions.",
     )
     metrics_index: str = Field(
-        default="crypto-forecast-metrics",
+        default=METRICS_INDEX,
         validation_alias="RUN_METRICS_INDEX",
         description="Index of the forecast metrics.",
     )

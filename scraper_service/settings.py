@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from cryptoviz_core.schema import QUOTES_TOPIC
+from cryptoviz_core.names import QUOTES_TOPIC
 from cryptoviz_core.settings import ServiceSettings
 
 
