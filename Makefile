@@ -34,7 +34,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy cryptoviz_core devstack scraper_service indexer_service ia_module pipeline_runner \
-		kibana deploy bench
+		kibana deploy bench tools
 
 # The fault scenarios (make chaos) are left out: they take longer than the whole
 # suite and are run on their own stack.

@@ -1,18 +1,14 @@
 """Rendered listing table -> `DomRow`s. Pure: takes BeautifulSoup tags, does no I/O.
 
-Rules (docs: coinmarketcap-pages.md sections 2-5): the table is the one whose
+Rules (docs/coinmarketcap-markup.md): the table is the one whose
 class attribute contains ``cmc-table`` (hashed ``sc-*`` classes change on every
 deploy); columns are found by header text; a percentage's sign is in its caret
 icon; market cap is the full ``data-nosnippet`` span; volume is the USD value,
 not the coin-unit one; placeholder rows are detected structurally.
 
-The tree comes from `page_soup`: BeautifulSoup with the lxml parser (the project
-standard), building only the tables and scripts (`LISTING_PARTS`), without the
-comments nothing here reads (`HtmlTreeBuilder`), with tags set up
-directly (`ParsedTag`), and keeping ``class`` as one string, so every class
-test here is a plain substring test.
-The listing table is nearly the whole page (~5,100 tags of ~5,200), so
-building it dominates the parse time; the cell reading below walks the tree directly.
+The tree comes from `page_soup`: stock BeautifulSoup with the lxml parser,
+building only the tables and scripts (`LISTING_PARTS`) and keeping ``class`` as
+one string.
 """
 
 from __future__ import annotations
@@ -20,13 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeGuard, cast
+from typing import TypeGuard
 
 from bs4 import BeautifulSoup, Tag
-
-# bs4 registers its lxml builder at import time; its own module is where mypy sees it.
-from bs4.builder._lxml import LXMLTreeBuilder
-from bs4.element import AttributeDict, Comment, NavigableString, PageElement
+from bs4.element import Comment, NavigableString, PageElement
 from bs4.filter import SoupStrainer
 
 from scraper_service.numbers import (
@@ -88,130 +81,13 @@ class DomRow:
 LISTING_PARTS = SoupStrainer(["table", "script"])
 
 
-class HtmlTreeBuilder(LXMLTreeBuilder):
-    """BeautifulSoup's lxml HTML builder, lean for HTML, without the comments nothing reads.
-
-    The stock builder serves XML too: for every tag it copies the attributes
-    twice and resolves namespace prefixes. lxml's HTML parser never reports a
-    namespace, so for HTML that work changes nothing, yet it costs an eighth
-    of the time to build the listing table (54 -> 47 ms).
-
-    Comments are not built: React splits texts with ``<!-- -->`` (400 on a
-    100-row page), the reader skips them, and bs4 spends several µs on every
-    node it builds; without them the split text is one string (-3.5 ms).
-
-    The tree is otherwise the stock builder's (a unit test compares them on every
-    fixture page), and the rows read from it are the same.
-    """
-
-    def start(
-        self, tag: str | bytes, attrib: dict[str | bytes, str | bytes], nsmap: object = None
-    ) -> None:
-        soup = self.soup
-        assert soup is not None, "lxml calls start() only while BeautifulSoup feeds it"
-        # lxml's HTML parser reports str names and values. No copy of them here, unlike
-        # the stock builder: Tag() copies them into an `attribute_dict_class` (-1 ms).
-        attributes = cast("dict[str, str]", attrib)
-        soup.handle_starttag(
-            str(tag), None, None, attributes, namespaces=self.active_namespace_prefixes[-1]
-        )
-
-    def end(self, tag: str | bytes) -> None:
-        soup = self.soup
-        assert soup is not None, "lxml calls end() only while BeautifulSoup feeds it"
-        # handle_endtag() ends the pending text itself: no endData() call before it.
-        soup.handle_endtag(str(tag), None)
-
-    def data(self, data: str | bytes) -> None:
-        soup = self.soup
-        assert soup is not None, "lxml calls data() only while BeautifulSoup feeds it"
-        soup.handle_data(str(data))
-
-    def comment(self, text: str | bytes) -> None:
-        """Not built: see the class docstring."""
-
-
-class ParsedTag(Tag):
-    """The `Tag` that `page_soup` builds: what `Tag()` builds there, set directly.
-
-    `Tag()` serves copies, XML and every builder. For each of the ~5,100 tags of
-    a listing it checks for them, copies the attributes one by one, and calls
-    into the builder and `setup()` to learn what, for `page_soup`'s settings
-    (lxml HTML, ``class`` kept as one string, plain `AttributeDict`), is known
-    in advance. Setting the same attributes directly builds a 100-row page in
-    37 ms instead of 41.
-
-    It must set exactly what `Tag()` and `setup()` set, and a missing attribute
-    would not raise: bs4 reads ``tag.x`` as "the first child tag named x".
-    A unit test builds every fixture page both ways and compares every tag's
-    `vars()`, links included, so a bs4 upgrade that changes them fails there.
-    """
-
-    def __init__(
-        self,
-        parser: BeautifulSoup,
-        builder: LXMLTreeBuilder,
-        name: str,
-        namespace: str | None,
-        prefix: str | None,
-        attrs: dict[str, str] | None,
-        parent: Tag | None,
-        previous: PageElement | None,
-        sourceline: int | None = None,
-        sourcepos: int | None = None,
-        namespaces: dict[str, str] | None = None,
-    ) -> None:
-        self.parser_class = type(parser)
-        self.name = name
-        self.namespace = namespace
-        self._namespaces = namespaces or {}
-        self.prefix = prefix
-        self.sourceline = sourceline
-        self.sourcepos = sourcepos
-        self.attribute_value_list_class = builder.attribute_value_list_class
-        self.attrs = AttributeDict(attrs or ())
-        self.known_xml = builder.is_xml
-        self.contents = []
-        # setup(parent, previous): a parsed tag is appended last, nothing follows it yet.
-        self.parent = parent
-        self.previous_element = previous
-        if previous is not None:
-            previous.next_element = self
-        self.next_element = self.next_sibling = None
-        self.previous_sibling = parent.contents[-1] if parent and parent.contents else None
-        if self.previous_sibling is not None:
-            self.previous_sibling.next_sibling = self
-        self.hidden = False
-        if name == "meta":  # the one tag builder.set_up_substitutions() changes
-            builder.set_up_substitutions(self)
-        void = builder.empty_element_tags  # None: any tag may be void
-        self.can_be_empty_element = void is None or name in void
-        self.cdata_list_attributes = builder.cdata_list_attributes
-        self.preserve_whitespace_tags = builder.preserve_whitespace_tags
-        container = builder.string_containers.get(name)
-        self.interesting_string_types = (
-            {container} if container is not None else self.MAIN_CONTENT_STRING_TYPES
-        )
-
-
-def page_soup(
-    html: str,
-    builder: type[LXMLTreeBuilder] = HtmlTreeBuilder,
-    tag_class: type[Tag] = ParsedTag,
-) -> BeautifulSoup:
+def page_soup(html: str) -> BeautifulSoup:
     """The page parsed by BeautifulSoup with lxml, restricted to `LISTING_PARTS`.
 
-    ``class`` stays a single string (``multi_valued_attributes=None``) and attributes
-    go in plain `AttributeDict`s: the listing table is nearly the whole page, and
-    both settings cut the build time of its ~5,100 tags. ``builder`` and
-    ``tag_class`` are bs4's own classes in the tests that compare the trees.
+    ``class`` stays a single string (``multi_valued_attributes=None``), so every
+    class test here is a plain substring test.
     """
-    return BeautifulSoup(
-        html,
-        builder=builder(multi_valued_attributes=None, attribute_dict_class=AttributeDict),
-        parse_only=LISTING_PARTS,
-        element_classes={Tag: tag_class},
-    )
+    return BeautifulSoup(html, "lxml", parse_only=LISTING_PARTS, multi_valued_attributes=None)
 
 
 def _contains(fragment: str) -> Callable[[str | None], bool]:
@@ -220,20 +96,8 @@ def _contains(fragment: str) -> Callable[[str | None], bool]:
 
 
 def _tags(node: Tag) -> Iterator[Tag]:
-    """``node``'s descendant tags, in document order.
-
-    Used on the per-cell paths instead of find()/find_all(), which build and apply a
-    SoupStrainer on every call: over 100 rows that alone costs ~15 ms of the budget.
-    """
+    """``node``'s descendant tags, in document order, lazily: a search stops at its match."""
     return (el for el in node.descendants if isinstance(el, Tag))
-
-
-def _child_tags(node: Tag, name: str) -> list[Tag]:
-    """``node``'s child tags named ``name``, as find_all(name, recursive=False) finds them.
-
-    Without find_all's strainer: the cells of 101 rows in 0.1 ms instead of 0.6 ms.
-    """
-    return [child for child in node.contents if isinstance(child, Tag) and child.name == name]
 
 
 def _find_class(node: Tag, fragment: str) -> Tag | None:
@@ -249,17 +113,8 @@ def find_table(soup: BeautifulSoup) -> Tag | None:
 
 
 def next_data_text(soup: BeautifulSoup) -> str | None:
-    """The text of ``<script id="__NEXT_DATA__">``, or None without one.
-
-    The soup's children are searched first: `LISTING_PARTS` puts every kept table
-    and script there, and Next.js writes this script at the end of ``<body>``,
-    after the listing table, whose ~7,000 nodes a whole-tree search visits first
-    (2 ms). The whole tree is searched only when that finds nothing: a page
-    without the script, or markup leaving the table open around it.
-    """
-    script = soup.find("script", id="__NEXT_DATA__", recursive=False) or soup.find(
-        "script", id="__NEXT_DATA__"
-    )
+    """The text of ``<script id="__NEXT_DATA__">``, or None without one."""
+    script = soup.find("script", id="__NEXT_DATA__")
     return script.string if script is not None else None
 
 
@@ -275,11 +130,7 @@ def _is_text(node: PageElement) -> TypeGuard[NavigableString]:
 
 
 def _collect_text(node: Tag, skip_nosnippet: bool, pieces: list[str]) -> None:
-    """Appends the text pieces of `cell_text` to ``pieces``, in document order.
-
-    One list filled by plain recursion, not nested generators: each ``yield from``
-    level re-yields every piece. Over the 1,100 cells of a 100-row page: 3.2 -> 1.4 ms.
-    """
+    """Appends the text pieces of `cell_text` to ``pieces``, in document order."""
     for child in node.contents:
         if isinstance(child, Tag):
             if child.name in ("script", "style") or (
@@ -409,7 +260,7 @@ def _non_coin(slug: str | None) -> bool:
 
 def parse_row(row: Tag, position: int, columns: dict[str, int]) -> DomRow:
     """One ``<tr>`` -> DomRow. Never raises: an unreadable cell sets ``error``."""
-    cells = _child_tags(row, "td")
+    cells = row.find_all("td", recursive=False)
     slug, cmc_id = _identity(row)
     if _is_placeholder(cells, max(columns.values()) + 1):
         name, symbol = _name_symbol(row)

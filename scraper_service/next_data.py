@@ -1,6 +1,6 @@
 """``<script id="__NEXT_DATA__">`` -> `JsonListing`. Pure.
 
-Three generations (coinmarketcap-pages.md section 6), tried newest first:
+Three generations (docs/coinmarketcap-markup.md), tried newest first:
 (c) ``props.dehydratedState`` React Query cache with a ``homepage-data`` query;
 (b) ``props.initialState`` (string or object) whose ``listingLatest.data`` is
 compressed with a ``COMPRESSED_KEYS_ARR`` header; (a) the same path holding plain

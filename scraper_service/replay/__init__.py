@@ -1,1 +1,4 @@
-"""Replay source: realistic listing pages generated offline and served with lazy rendering."""
+"""Replay source: the bundled listing pages (``pages/``) and the local server that serves them.
+
+The pages are generated offline by `tools.replay.generate`, which is not shipped.
+"""

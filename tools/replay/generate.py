@@ -1,6 +1,6 @@
 """Regenerate the committed replay pages and generated test fixtures. Deterministic.
 
-``python -m scraper_service.replay.generate`` writes
+``python -m tools.replay.generate`` writes
 ``scraper_service/replay/pages/page{N}-snap{K}.html`` (as first served: 13 full
 rows, the rest placeholders that the page's script renders on scroll) and
 ``….truth.json`` (the messages once every row is rendered), and the generated
@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from scraper_service.replay.markup import (
+from scraper_service.replay.server import PAGES_DIR
+from tools.replay.markup import (
     INITIAL_FULL_ROWS,
     PageSpec,
     make_coins,
@@ -25,7 +26,6 @@ from scraper_service.replay.markup import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES_DIR = Path(__file__).parent / "pages"
 FIXTURES_DIR = ROOT / "tests" / "fixtures" / "cmc"
 SNAPSHOTS = 3
 PAGES = 2

@@ -3,7 +3,7 @@
 """Deterministic CoinMarketCap-like listing pages and the messages they must yield.
 
 Pure: coin data in, (HTML, expected messages) out. The markup follows the 2025
-homepage (coinmarketcap-pages.md sections 2-6 and 10); numbers are formatted
+homepage (docs/coinmarketcap-markup.md); numbers are formatted
 by the site's rules here, independently of the scraper's parser, and the
 expected values are the formatted (rounded) numbers for rendered rows and the
 exact JSON values for placeholder rows, so the truth is an oracle for the parser.
