@@ -13,3 +13,8 @@ INDEXER_GROUP = "cryptoviz-indexer"
 QUOTES_INDEX_PREFIX = "crypto-quotes"
 PREDICTIONS_INDEX = "crypto-predictions"
 METRICS_INDEX = "crypto-forecast-metrics"
+
+
+def quotes_index_pattern(prefix: str = QUOTES_INDEX_PREFIX) -> str:
+    """The pattern matching every daily quote index of ``prefix``."""
+    return f"{prefix}-*"

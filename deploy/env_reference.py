@@ -4,8 +4,10 @@
     python -m deploy.env_reference --check   # exit 1 when .env.example is stale
 
 Each field of each settings class below is one environment variable: its name
-comes from ``validation_alias`` (a name or `AliasChoices`), else from the class's
-``env_prefix`` plus the field name, upper-cased. The block lists them commented
+is the class's ``env_prefix`` plus the field name, upper-cased; only the shared
+fields of `ServiceSettings` name theirs with a ``validation_alias`` (a name or
+`AliasChoices`), and `problems` reports any other field read under a name
+without its class's prefix. The block lists them commented
 out with their defaults (defaults apply); secrets are always shown empty. A
 default that depends on the machine is rendered from the field's
 ``json_schema_extra={"env_example": ...}``, or with the clone's path as ``<repo>``.
@@ -132,7 +134,8 @@ def render_file(current: str, block: str | None = None) -> str:
 
 
 def problems(classes: typing.Iterable[type[BaseSettings]], text: str) -> list[str]:
-    """Fields without a description, and variables ``text`` does not document."""
+    """Fields without a description, fields read without their class's prefix, and
+    variables ``text`` does not document."""
     documented = set(re.findall(r"^# ([A-Z][A-Z0-9_]*)=", text, re.M))
     for names in re.findall(r" Also read as ([A-Z0-9_, ]+)\.$", text, re.M):
         documented.update(names.split(", "))
@@ -141,6 +144,11 @@ def problems(classes: typing.Iterable[type[BaseSettings]], text: str) -> list[st
         for name, field in cls.model_fields.items():
             if not field.description:
                 found.append(f"{cls.__name__}.{name} has no description")
+            prefixed = f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+            if name not in ServiceSettings.model_fields and prefixed not in env_names(
+                cls, name, field
+            ):
+                found.append(f"{cls.__name__}.{name} is not read from {prefixed}")
             found += [
                 f"{env} ({cls.__name__}.{name}) is not in .env.example"
                 for env in env_names(cls, name, field)

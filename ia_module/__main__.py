@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.elastic import connect
 from cryptoviz_core.health import wait_beating
 from cryptoviz_core.logs import configure_logging
+from cryptoviz_core.retry import Backoff, GaveUp
 from ia_module.errors import NoData, StoreUnavailable
 from ia_module.settings import MODEL_NAMES, IASettings
 
@@ -31,12 +31,12 @@ def build_store(settings: IASettings):  # type: ignore[no-untyped-def]
     from ia_module.store import ForecastStore
 
     backoff = Backoff(
-        initial=settings.ia_es_backoff_initial_s,
-        maximum=settings.ia_es_backoff_max_s,
-        max_attempts=settings.ia_es_max_attempts,
+        initial=settings.es_backoff_initial_s,
+        maximum=settings.es_backoff_max_s,
+        max_attempts=settings.es_max_attempts,
     )
     return ForecastStore(
-        connect(settings), settings.ia_predictions_index, settings.ia_metrics_index, backoff
+        connect(settings), settings.predictions_index, settings.metrics_index, backoff
     )
 
 
@@ -49,12 +49,12 @@ def cmd_run(settings: IASettings, once: bool) -> int:
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    period = settings.ia_interval_min * 60
+    period = settings.interval_min * 60
     while True:
         started = time.monotonic()
         try:
             run_cycle(settings, store)
-        except StoreUnavailable as err:
+        except (StoreUnavailable, GaveUp) as err:
             log.error("cycle failed", extra={"error": str(err)})
             if once:
                 return 1
@@ -96,7 +96,7 @@ def cmd_chart(settings: IASettings, args: argparse.Namespace) -> int:
     except NoData as err:
         print(str(err), file=sys.stderr)
         return 2
-    except StoreUnavailable as err:
+    except (StoreUnavailable, GaveUp) as err:
         print(f"chart: Elasticsearch unavailable: {err}", file=sys.stderr)
         return 1
     print(out)

@@ -43,21 +43,23 @@ def draw(
     settings: IASettings, store: ForecastStore, slug: str, out: Path, width: int, height: int
 ) -> Path:
     """Write the chart of ``slug`` to ``out`` (PNG). Raises NoData when the coin has no quotes."""
-    now = pd.Timestamp.now(tz="UTC").floor(settings.step)
-    since = now - pd.Timedelta(hours=settings.ia_history_hours)
+    now = pd.Timestamp.now(tz="UTC").floor(settings.grid_step)
+    since = now - pd.Timedelta(hours=settings.history_hours)
     hist = fetch_recent(
         store.es,
-        settings.ia_quotes_index,
+        settings.quotes_index,
         since,
         now,
-        settings.step,
+        settings.grid_step,
         max_coins=1,
         backoff=store.backoff,
         slugs=[slug],
     ).get(slug)
     if hist is None or not hist.prices:
-        raise NoData(f"{slug}: no quotes in the last {settings.ia_history_hours:g} h")
-    grid = to_grid(hist.times, hist.prices, settings.step, max_gap_steps=settings.ia_max_gap_steps)
+        raise NoData(f"{slug}: no quotes in the last {settings.history_hours:g} h")
+    grid = to_grid(
+        hist.times, hist.prices, settings.grid_step, max_gap_steps=settings.max_gap_steps
+    )
     fc = latest_forecast(store, slug)
     fig, ax = plt.subplots(figsize=(width / DPI, height / DPI), dpi=DPI)
     ax.plot(grid.times, grid.values, color="tab:blue", label=f"{hist.symbol} price")

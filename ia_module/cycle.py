@@ -116,21 +116,22 @@ def run_cycle(
 ) -> CycleSummary:
     """Run one cycle at ``now`` (default: current UTC time). Idempotent for a given ``now``.
 
-    Raises StoreUnavailable when Elasticsearch keeps failing; nothing partial
-    is corrupted because every write has a deterministic id.
+    Raises GaveUp when Elasticsearch keeps failing (StoreUnavailable when it
+    rejects a document); nothing partial is corrupted because every write has
+    a deterministic id.
     """
     started = time.perf_counter()
-    step = settings.step
+    step = settings.grid_step
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
     grid_end = now.floor(step)
-    since = grid_end - pd.Timedelta(hours=settings.ia_history_hours)
+    since = grid_end - pd.Timedelta(hours=settings.history_hours)
     histories = fetch_recent(
         store.es,
-        settings.ia_quotes_index,
+        settings.quotes_index,
         since,
         grid_end,
         step,
-        max_coins=settings.ia_max_coins,
+        max_coins=settings.max_coins,
         backoff=store.backoff,
     )
     docs: list[dict[str, Any]] = []
@@ -138,24 +139,24 @@ def run_cycle(
     forecast_count = skipped = 0
     for slug, hist in sorted(histories.items()):
         grid = to_grid(
-            hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.ia_max_gap_steps
+            hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.max_gap_steps
         )
         actuals[slug] = grid.observed_prices()
         if grid.stale:
             skipped += 1
             log.info(f"{slug}: skipped, no quote since {grid.last_time} (left the listing?)")
             continue
-        reason = too_short(grid, settings.ia_min_points)
+        reason = too_short(grid, settings.min_points)
         if reason:
             skipped += 1
             log.info(f"{slug}: {reason}")
             continue
         selection, forecasts = forecast_series(
             grid.values,
-            settings.ia_models,
-            settings.ia_horizon,
-            settings.ia_backtest_origins,
-            settings.ia_min_points,
+            settings.models,
+            settings.horizon,
+            settings.backtest_origins,
+            settings.min_points,
         )
         docs.extend(prediction_docs(slug, hist.symbol, grid, step, selection, forecasts))
         forecast_count += 1
@@ -165,9 +166,9 @@ def run_cycle(
     scored = score_predictions(matured, actuals)
     store.mark_scored(scored, now)
     store.refresh()
-    metrics = store.metric_sums(grid_end, settings.ia_score_window_hours)
+    metrics = store.metric_sums(grid_end, settings.score_window_hours)
     store.write_metrics(metrics)
-    purged = store.purge(now - pd.Timedelta(days=settings.ia_retention_days))
+    purged = store.purge(now - pd.Timedelta(days=settings.retention_days))
     summary = CycleSummary(
         coins=len(histories),
         forecast=forecast_count,

@@ -8,10 +8,11 @@ class IAError(Exception):
 
 
 class StoreUnavailable(IAError):
-    """Elasticsearch kept failing after the bounded retries.
+    """Elasticsearch rejected forecast documents for good (e.g. a mapping conflict).
 
-    Raised by `history` and `store`; the scheduler logs it, skips the rest of
-    the cycle and tries again at the next one (every write is idempotent).
+    Raised by `store`; the scheduler logs it like cryptoviz_core.retry.GaveUp
+    (Elasticsearch kept failing), skips the rest of the cycle and tries again at
+    the next one (every write is idempotent).
     """
 
 

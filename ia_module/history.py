@@ -19,9 +19,8 @@ from typing import Any
 import pandas as pd
 from elasticsearch import Elasticsearch
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff, retry
 from cryptoviz_core.schema import format_timestamp
-from ia_module.retry import with_retries
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def fetch_recent(
 
     At most `max_pages` requests; if that bound is hit (more coins than
     ``max_coins``), a warning is logged and the coins read so far are returned.
-    A missing index pattern yields ``{}``. Raises StoreUnavailable after bounded retries.
+    A missing index pattern yields ``{}``. Raises GaveUp after bounded retries.
     """
     query: dict[str, Any] = {
         "bool": {
@@ -111,7 +110,7 @@ def fetch_recent(
     out: dict[str, CoinHistory] = {}
     limit = max_pages(max_coins, since, until, step)
     for page in range(limit):
-        resp = with_retries(
+        resp = retry(
             lambda: es.search(
                 index=index,
                 query=query,

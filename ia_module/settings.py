@@ -1,6 +1,6 @@
 """IA service settings: every tunable is named, typed and explained once.
 
-Environment variables are the field names upper-cased (``IA_STEP=1h``,
+Environment variables are ``IA_`` plus the field name (``IA_STEP=1h``,
 ``IA_HORIZON=12``); shared fields (``ELASTICSEARCH_URL``...) come from
 `ServiceSettings`.
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from cryptoviz_core.names import METRICS_INDEX, PREDICTIONS_INDEX, QUOTES_INDEX_PREFIX
+from cryptoviz_core.names import METRICS_INDEX, PREDICTIONS_INDEX, quotes_index_pattern
 from cryptoviz_core.settings import ServiceSettings
 
 MODEL_NAMES = ("naive", "drift", "ets")
@@ -19,74 +20,76 @@ MODEL_NAMES = ("naive", "drift", "ets")
 class IASettings(ServiceSettings):
     """Frozen settings of the IA service, read once at start-up."""
 
-    ia_interval_min: float = Field(
+    model_config = SettingsConfigDict(env_prefix="IA_")
+
+    interval_min: float = Field(
         default=5.0, gt=0, description="Minutes between two cycles of `python -m ia_module`."
     )
     # Quotes are resampled to one price per step.
-    ia_step: str = Field(
+    step: str = Field(
         default="5min", description="Forecast grid step (fixed pandas duration: 5min, 1h)."
     )
-    ia_horizon: int = Field(
+    horizon: int = Field(
         default=12, ge=1, le=288, description="Forecast horizon in steps (12 x 5min = 1 h ahead)."
     )
-    ia_history_hours: float = Field(
+    history_hours: float = Field(
         default=24.0,
         gt=0,
         description="History read per cycle and training window, in hours.",
     )
-    ia_min_points: int = Field(
+    min_points: int = Field(
         default=24,
         ge=3,
         description="Grid points a coin needs to be forecast; fewer skip it for the cycle.",
     )
     # A longer gap restarts the series after it, and a coin whose last quote is
     # older than this many steps is treated as gone from the listing.
-    ia_max_gap_steps: int = Field(
+    max_gap_steps: int = Field(
         default=3, ge=0, description="Consecutive missing grid steps forward-filled."
     )
-    ia_backtest_origins: int = Field(
+    backtest_origins: int = Field(
         default=3,
         ge=1,
         le=50,
         description="Rolling-origin backtest origins used to choose each coin's model.",
     )
     # naive is always added because MASE is scaled by it.
-    ia_models: tuple[str, ...] = Field(
+    models: tuple[str, ...] = Field(
         default=MODEL_NAMES, description="Models forecast each cycle (JSON list)."
     )
-    ia_retention_days: float = Field(
+    retention_days: float = Field(
         default=7.0,
         gt=0,
         description="Predictions and metrics older than this many days are purged.",
     )
-    ia_score_window_hours: float = Field(
+    score_window_hours: float = Field(
         default=24.0,
         gt=0,
         description="Window over which matured predictions are scored into metrics, in hours.",
     )
     # It bounds every read of a cycle.
-    ia_max_coins: int = Field(default=500, ge=1, description="Most coins handled per cycle.")
-    ia_quotes_index: str = Field(
-        default=f"{QUOTES_INDEX_PREFIX}-*", description="Index pattern quotes are read from."
+    max_coins: int = Field(default=500, ge=1, description="Most coins handled per cycle.")
+    quotes_index: str = Field(
+        default=quotes_index_pattern(), description="Index pattern quotes are read from."
     )
-    ia_predictions_index: str = Field(
+    predictions_index: str = Field(
         default=PREDICTIONS_INDEX, description="Index predictions are written to."
     )
-    ia_metrics_index: str = Field(
+    metrics_index: str = Field(
         default=METRICS_INDEX, description="Index forecast metrics are written to."
     )
     # Bounded retries of a failed Elasticsearch write or read.
-    ia_es_max_attempts: int = Field(
+    es_max_attempts: int = Field(
         default=4, ge=1, description="Attempts of an Elasticsearch read or write."
     )
-    ia_es_backoff_initial_s: float = Field(
+    es_backoff_initial_s: float = Field(
         default=1.0, gt=0, description="First Elasticsearch retry wait, in seconds."
     )
-    ia_es_backoff_max_s: float = Field(
+    es_backoff_max_s: float = Field(
         default=15.0, gt=0, description="Elasticsearch retry wait cap, in seconds."
     )
 
-    @field_validator("ia_step")
+    @field_validator("step")
     @classmethod
     def _step_is_fixed(cls, value: str) -> str:
         # A calendar offset ("1M") has no fixed length and cannot make a grid.
@@ -98,7 +101,7 @@ class IASettings(ServiceSettings):
             raise ValueError("must be positive")
         return value
 
-    @field_validator("ia_models")
+    @field_validator("models")
     @classmethod
     def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted(set(value) - set(MODEL_NAMES))
@@ -109,11 +112,11 @@ class IASettings(ServiceSettings):
     @model_validator(mode="after")
     def _enough_points(self) -> IASettings:
         # Empirical intervals need at least two h-step changes for h = horizon.
-        if self.ia_min_points < self.ia_horizon + 3:
-            raise ValueError("ia_min_points must be at least ia_horizon + 3")
+        if self.min_points < self.horizon + 3:
+            raise ValueError("IA_MIN_POINTS must be at least IA_HORIZON + 3")
         return self
 
     @property
-    def step(self) -> pd.Timedelta:
+    def grid_step(self) -> pd.Timedelta:
         """The grid step as a Timedelta."""
-        return pd.Timedelta(self.ia_step)
+        return pd.Timedelta(self.step)

@@ -13,7 +13,6 @@ such as the test stack do not have.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
@@ -22,10 +21,9 @@ import pandas as pd
 from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff, RetryLater, is_retryable_status, retry
 from cryptoviz_core.schema import format_timestamp
 from ia_module.errors import StoreUnavailable
-from ia_module.retry import RETRYABLE_STATUS, with_retries
 from ia_module.scoring import Metrics, Scored, metrics_from_sums
 
 log = logging.getLogger(__name__)
@@ -118,7 +116,7 @@ class ForecastStore:
             (self.predictions_index, PREDICTION_MAPPING),
             (self.metrics_index, METRICS_MAPPING),
         ):
-            with_retries(
+            retry(
                 partial(
                     self.es.indices.put_index_template,
                     name=f"{index}-template",
@@ -130,7 +128,7 @@ class ForecastStore:
                 self.backoff,
             )
             try:
-                with_retries(
+                retry(
                     partial(self.es.indices.create, index=index),
                     "create index",
                     self.backoff,
@@ -209,7 +207,7 @@ class ForecastStore:
         after: list[Any] | None = None
         while len(out) < max_docs:
             kwargs: dict[str, Any] = {"search_after": after} if after else {}
-            resp = with_retries(
+            resp = retry(
                 partial(
                     self.es.search,
                     index=self.predictions_index,
@@ -268,7 +266,7 @@ class ForecastStore:
         }
         out: list[Metrics] = []
         while True:
-            resp = with_retries(
+            resp = retry(
                 lambda: self.es.search(
                     index=self.predictions_index, query=query, aggs=aggs, size=0
                 ),
@@ -308,7 +306,7 @@ class ForecastStore:
             (self.metrics_index, "window_end"),
         ):
             for _ in range(PURGE_PAGES):
-                resp = with_retries(
+                resp = retry(
                     partial(
                         self.es.search,
                         index=index,
@@ -333,49 +331,42 @@ class ForecastStore:
 
     def refresh(self) -> None:
         """Make recent writes searchable (used between cycle phases and by tests)."""
-        with_retries(
+        retry(
             lambda: self.es.indices.refresh(index=[self.predictions_index, self.metrics_index]),
             "refresh",
             self.backoff,
         )
 
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
-        """Send actions; re-send only the items that failed with a retryable status,
-        up to ``backoff.max_attempts`` rounds. Raises StoreUnavailable when items
-        still fail (retryable ones exhausted, or any non-retryable failure)."""
+        """Send actions; re-send only the items that failed with a retryable status.
+
+        Raises GaveUp when retryable failures outlast the backoff's attempts and
+        StoreUnavailable at once when an item is rejected (a mapping conflict).
+        """
         pending = list(actions)
         written = 0
-        attempt = 0
-        while pending:
-            retry: list[dict[str, Any]] = []
+
+        def attempt() -> None:
+            nonlocal pending, written
+            retry_later: list[dict[str, Any]] = []
             fatal: list[dict[str, Any]] = []
-            results = with_retries(
-                partial(_bulk_results, self.es, pending),
-                "bulk write",
-                self.backoff,
-            )
-            for action, (ok, info) in zip(pending, results, strict=True):
+            for action, (ok, info) in zip(pending, _bulk_results(self.es, pending), strict=True):
                 if ok:
                     written += 1
                     continue
                 item = next(iter(info.values()))
-                (retry if item.get("status") in RETRYABLE_STATUS else fatal).append(
-                    {"action": action, "item": item}
-                )
+                if is_retryable_status(item.get("status", 500)):
+                    retry_later.append(action)
+                else:
+                    fatal.append(item)
             if fatal:
                 log.error(
-                    "bulk items rejected",
-                    extra={"count": len(fatal), "first": str(fatal[0]["item"])[:500]},
+                    "bulk items rejected", extra={"count": len(fatal), "first": str(fatal[0])[:500]}
                 )
                 raise StoreUnavailable(f"{len(fatal)} bulk items rejected")
-            attempt += 1
-            if retry and self.backoff.exhausted(attempt):
-                log.error(
-                    "gave up",
-                    extra={"what": "bulk write", "failed": len(retry), "attempts": attempt},
-                )
-                raise StoreUnavailable(f"{len(retry)} bulk items still failing")
-            if retry:
-                time.sleep(self.backoff.delay(attempt - 1))
-            pending = [r["action"] for r in retry]
+            pending = retry_later
+            if pending:
+                raise RetryLater(f"{len(pending)} bulk items failed")
+
+        retry(attempt, "bulk write", self.backoff)
         return written

@@ -15,10 +15,10 @@ from types import FrameType
 
 from cryptoviz_core.elastic import connect
 from cryptoviz_core.logs import configure_logging
+from cryptoviz_core.retry import GaveUp
 from indexer_service.consumer import QuoteConsumer
 from indexer_service.dead_letter import DeadLetterProducer
 from indexer_service.elastic_writer import ElasticWriter
-from indexer_service.exceptions import GaveUp
 from indexer_service.retention import Retention
 from indexer_service.service import IndexerService
 from indexer_service.settings import IndexerSettings

@@ -14,9 +14,8 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff, RetryLater, retry
 from indexer_service.batch import Record
-from indexer_service.exceptions import GaveUp
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +97,17 @@ class DeadLetterProducer:
         """
         if self._producer is None:
             raise RuntimeError("DeadLetterProducer.start() was not called")
+        producer = self._producer
         pending = list(letters)
-        attempt = 0
-        while pending:
+
+        def attempt() -> None:
+            nonlocal pending
             failed: list[DeadLetter] = []
             error: Exception | None = None
             futures = []
             for letter in pending:
                 try:
-                    future = self._producer.send(
+                    future = producer.send(
                         self.topic,
                         value=letter.record.value,
                         key=letter.record.key,
@@ -118,7 +119,7 @@ class DeadLetterProducer:
                 else:
                     futures.append((letter, future))
             try:
-                self._producer.flush(timeout=PRODUCER_DELIVERY_TIMEOUT_MS / 1000 + FLUSH_MARGIN_S)
+                producer.flush(timeout=PRODUCER_DELIVERY_TIMEOUT_MS / 1000 + FLUSH_MARGIN_S)
             except KafkaError as err:
                 error = err  # the futures below tell which letters are missing
             for letter, future in futures:
@@ -128,26 +129,10 @@ class DeadLetterProducer:
                     failed.append(letter)
                     error = err
             pending = failed
-            if not pending:
-                return
-            if self._backoff.exhausted(attempt):
-                log.error(
-                    "gave up writing dead letters",
-                    extra={"pending": len(pending), "attempts": attempt + 1, "error": str(error)},
-                )
-                raise GaveUp(f"{len(pending)} dead letters not acknowledged: {error}")
-            delay = self._backoff.delay(attempt)
-            attempt += 1
-            log.warning(
-                "dead letters not acknowledged, retrying",
-                extra={
-                    "pending": len(pending),
-                    "attempt": attempt,
-                    "delay_s": round(delay, 3),
-                    "error": str(error),
-                },
-            )
-            wait(delay)
+            if pending:
+                raise RetryLater(f"{len(pending)} dead letters not acknowledged: {error}")
+
+        retry(attempt, f"writing {len(letters)} dead letters", self._backoff, sleep=wait)
 
     def close(self) -> None:
         """Flush and close the producer. Idempotent."""

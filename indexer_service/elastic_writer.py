@@ -1,13 +1,13 @@
 """Bulk writes to Elasticsearch with per-document outcomes and bounded retries.
 
-Each document ends in one of three states: written; retryable failure (429, 5xx,
-connection loss), re-sent alone after an exponential backoff; or rejected
-(any other status, e.g. a 400 mapping conflict), returned to the caller to be
-dead-lettered. Only the failed documents are re-sent.
+Each document ends in one of three states: written; retryable failure
+(`cryptoviz_core.retry.is_retryable_status`: no answer, 408, 429, 5xx), re-sent
+alone through `cryptoviz_core.retry.retry`; or rejected (any other status, e.g.
+a 400 mapping conflict), returned to the caller to be dead-lettered. Only the
+failed documents are re-sent.
 
-The bulk helpers run with ``max_retries=0`` and the transport with
-``max_retries=0``: this module is the one place that retries writes, so the
-policy, the logs and the "gave up" are in one place.
+The bulk helpers run with ``max_retries=0``: `retry` is the one place that
+retries writes, so the policy, the logs and the "gave up" are in one place.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import (
+    STATUS_NO_ANSWER,
+    Backoff,
+    RetryLater,
+    is_retryable_status,
+    retry,
+)
 from indexer_service.documents import Document
-from indexer_service.exceptions import GaveUp
 from indexer_service.template import index_template, template_name
 
 log = logging.getLogger(__name__)
 
-# Statuses worth retrying: throttled (429), timed out (408) and server-side (5xx).
-RETRYABLE_STATUSES = frozenset({408, 429})
-# Pseudo-status for a chunk whose request never got an HTTP answer.
-STATUS_CONNECTION_LOST = 0
 # Far above bulk_chunk_docs * the largest valid quote; chunks are cut by count.
 MAX_CHUNK_BYTES = 100 * 1024 * 1024
 # The parts of a `_bulk` answer the writer reads; `errors` is read by the helper.
@@ -52,7 +53,7 @@ def classify(status: int) -> Outcome:
     """The outcome of a per-item bulk status (0 = no HTTP answer at all)."""
     if 200 <= status < 300:
         return Outcome.WRITTEN
-    if status == STATUS_CONNECTION_LOST or status in RETRYABLE_STATUSES or status >= 500:
+    if is_retryable_status(status):
         return Outcome.RETRY
     return Outcome.REJECTED
 
@@ -137,29 +138,14 @@ class ElasticWriter:
         elasticsearch's ApiError when the template itself is refused (a bug).
         """
         body = index_template(prefix, **options)
-        attempt = 0
-        while True:
-            try:
-                self._client.indices.put_index_template(name=template_name(prefix), **body)
-            except ApiError as err:
-                if classify(err.status_code) is not Outcome.RETRY:
-                    raise
-                error = f"{err.status_code}: {err}"
-            except TransportError as err:
-                error = f"{type(err).__name__}: {err}"
-            else:
-                log.info("index template installed", extra={"template": template_name(prefix)})
-                return
-            if self._backoff.exhausted(attempt):
-                log.error("gave up installing the index template", extra={"error": error})
-                raise GaveUp(f"index template not installed: {error}")
-            delay = self._backoff.delay(attempt)
-            attempt += 1
-            log.warning(
-                "elasticsearch unavailable, retrying template install",
-                extra={"attempt": attempt, "delay_s": round(delay, 3), "error": error[:500]},
-            )
-            wait(delay)
+        retry(
+            lambda: self._client.indices.put_index_template(name=template_name(prefix), **body),
+            "installing the index template",
+            self._backoff,
+            sleep=wait,
+            context={"template": template_name(prefix)},
+        )
+        log.info("index template installed", extra={"template": template_name(prefix)})
 
     def write(
         self, documents: Sequence[Document], wait: Callable[[float], None]
@@ -188,48 +174,38 @@ class ElasticWriter:
         """
         documents = flight.documents
         pending = list(range(len(documents)))
-        futures = flight.futures
+        futures: list[Future[Failures]] | None = flight.futures
         rejections: list[Rejection] = []
-        attempt = 0
-        while True:
+
+        def attempt() -> None:
+            nonlocal pending, futures
+            if futures is None:  # a retry: re-send what the last attempt left
+                self.retries += 1
+                futures = self._submit([documents[i] for i in pending])
             failures = [
                 (pending[chunk * self._chunk_docs + offset], result)
                 for chunk, future in enumerate(futures)
                 for offset, result in future.result().items()
             ]
-            retry: list[int] = []
+            retry_later: list[int] = []
             last_error = ""
             for position, result in failures:
                 outcome = classify(result.status)
                 if outcome is Outcome.RETRY:
-                    retry.append(position)
+                    retry_later.append(position)
                     last_error = f"{result.status}: {result.error}"
                 elif outcome is Outcome.REJECTED:
                     rejections.append(Rejection(position, result.status, result.error))
-            if not retry:
-                break
-            if self._backoff.exhausted(attempt):
-                log.error(
-                    "gave up writing to elasticsearch",
-                    extra={"pending": len(retry), "attempts": attempt + 1, "error": last_error},
-                )
-                raise GaveUp(f"{len(retry)} documents not written: {last_error}")
-            delay = self._backoff.delay(attempt)
-            attempt += 1
-            self.retries += 1
-            log.warning(
-                "bulk write failed, retrying",
-                extra={
-                    "retrying": len(retry),
-                    "of": len(documents),
-                    "attempt": attempt,
-                    "delay_s": round(delay, 3),
-                    "error": last_error[:500],
-                },
-            )
-            wait(delay)
-            pending = retry
-            futures = self._submit([documents[i] for i in pending])
+            if retry_later:
+                pending, futures = retry_later, None
+                raise RetryLater(f"{len(pending)} of {len(documents)} documents: {last_error}")
+
+        retry(
+            attempt,
+            f"writing {len(documents)} documents",
+            self._backoff,
+            sleep=wait,
+        )
         return sorted(rejections, key=lambda r: r.position)
 
     def _submit(self, documents: Sequence[Document]) -> list[Future[Failures]]:
@@ -267,11 +243,11 @@ class ElasticWriter:
         except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused
             return dict.fromkeys(range(len(documents)), ItemResult(err.status_code, str(err)))
         except TransportError as err:  # connection refused, reset or timed out
-            lost = ItemResult(STATUS_CONNECTION_LOST, f"{type(err).__name__}: {err}")
+            lost = ItemResult(STATUS_NO_ANSWER, f"{type(err).__name__}: {err}")
             return dict.fromkeys(range(len(documents)), lost)
         # The helper pairs items with documents silently: never count a document
         # Elasticsearch did not answer for as written.
-        unanswered = ItemResult(STATUS_CONNECTION_LOST, "no item in the bulk answer")
+        unanswered = ItemResult(STATUS_NO_ANSWER, "no item in the bulk answer")
         failures.update(dict.fromkeys(range(answered, len(documents)), unanswered))
         return failures
 

@@ -1,40 +1,32 @@
 """Indexer settings: the shared connection fields plus ``INDEXER_*`` tunables.
 
-Read once at start-up from the environment (then ``.env``). The shared fields
-keep their unprefixed names (``KAFKA_BOOTSTRAP_SERVERS``, ``ELASTICSEARCH_URL``)
-so they mean the same thing in every service; each indexer field names its own
-variable through ``validation_alias``. Code and tests that need other values use
-``settings.model_copy(update={...})``.
+Read once at start-up from the environment (then ``.env``); the convention is
+cryptoviz_core.settings's: ``INDEXER_`` plus the field name, e.g. ``INDEXER_TOPIC``.
 """
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.names import DLQ_TOPIC, INDEXER_GROUP, QUOTES_INDEX_PREFIX, QUOTES_TOPIC
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.settings import ServiceSettings
-
-
-def _env(name: str) -> str:
-    return f"INDEXER_{name}"
 
 
 class IndexerSettings(ServiceSettings):
     """Everything the indexer reads from its environment. Frozen."""
 
+    model_config = SettingsConfigDict(env_prefix="INDEXER_")
+
     # Where to read and where to dead-letter.
-    topic: str = Field(
-        default=QUOTES_TOPIC, validation_alias=_env("TOPIC"), description="Kafka topic read."
-    )
+    topic: str = Field(default=QUOTES_TOPIC, description="Kafka topic read.")
     dlq_topic: str = Field(
         default=DLQ_TOPIC,
-        validation_alias=_env("DLQ_TOPIC"),
         description="Dead-letter topic for invalid messages.",
     )
     consumer_group: str = Field(
         default=INDEXER_GROUP,
-        validation_alias=_env("CONSUMER_GROUP"),
         description="Kafka consumer group.",
     )
 
@@ -42,25 +34,21 @@ class IndexerSettings(ServiceSettings):
     index_prefix: str = Field(
         default=QUOTES_INDEX_PREFIX,
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-        validation_alias=_env("INDEX_PREFIX"),
         description="Prefix of the daily indices.",
     )
     index_shards: int = Field(
         default=1,
         ge=1,
-        validation_alias=_env("INDEX_SHARDS"),
         description="Primary shards per daily index.",
     )
     # 0 suits the single-node stacks; a multi-node cluster should set 1.
     index_replicas: int = Field(
         default=0,
         ge=0,
-        validation_alias=_env("INDEX_REPLICAS"),
         description="Replicas per daily index.",
     )
     index_refresh_interval: str = Field(
         default="1s",
-        validation_alias=_env("INDEX_REFRESH_INTERVAL"),
         description="Refresh interval of the daily indices (Elasticsearch duration).",
     )
 
@@ -73,33 +61,28 @@ class IndexerSettings(ServiceSettings):
     batch_max_docs: int = Field(
         default=5000,
         ge=1,
-        validation_alias=_env("BATCH_MAX_DOCS"),
         description="Batch size limit, in documents.",
     )
     batch_max_bytes: int = Field(
         default=5 * 1024 * 1024,
         ge=1024,
-        validation_alias=_env("BATCH_MAX_BYTES"),
         description="Batch size limit, in bytes (5 MiB).",
     )
     batch_linger_s: float = Field(
         default=1.0,
         gt=0,
-        validation_alias=_env("BATCH_LINGER_S"),
         description="Batch age limit, in seconds.",
     )
     # A batch is split into bulk requests of this many documents, sent concurrently.
     bulk_chunk_docs: int = Field(
         default=1000,
         ge=1,
-        validation_alias=_env("BULK_CHUNK_DOCS"),
         description="Documents per bulk request.",
     )
     bulk_parallelism: int = Field(
         default=2,
         ge=1,
         le=16,
-        validation_alias=_env("BULK_PARALLELISM"),
         description="Bulk requests sent concurrently.",
     )
 
@@ -109,38 +92,32 @@ class IndexerSettings(ServiceSettings):
     retry_initial_s: float = Field(
         default=0.5,
         gt=0,
-        validation_alias=_env("RETRY_INITIAL_S"),
         description="First retry wait, in seconds.",
     )
     retry_max_s: float = Field(
         default=30.0,
         gt=0,
-        validation_alias=_env("RETRY_MAX_S"),
         description="Retry wait cap, in seconds.",
     )
     retry_max_attempts: int = Field(
         default=40,
         ge=1,
-        validation_alias=_env("RETRY_MAX_ATTEMPTS"),
         description="Attempts before the service stops.",
     )
 
     retention_days: int = Field(
         default=30,
         ge=1,
-        validation_alias=_env("RETENTION_DAYS"),
         description="Daily indices older than this many whole UTC days are deleted.",
     )
     retention_interval_s: float = Field(
         default=3600.0,
         gt=0,
-        validation_alias=_env("RETENTION_INTERVAL_S"),
         description="Seconds between two retention passes.",
     )
     stats_interval_s: float = Field(
         default=10.0,
         gt=0,
-        validation_alias=_env("STATS_INTERVAL_S"),
         description="Seconds between two stats log lines (and heartbeats).",
     )
 
@@ -150,20 +127,17 @@ class IndexerSettings(ServiceSettings):
     max_poll_interval_ms: int = Field(
         default=300_000,
         ge=10_000,
-        validation_alias=_env("MAX_POLL_INTERVAL_MS"),
         description="Kafka max.poll.interval.ms.",
     )
     session_timeout_ms: int = Field(
         default=30_000,
         ge=6_000,
-        validation_alias=_env("SESSION_TIMEOUT_MS"),
         description="Kafka session.timeout.ms: a silent consumer is dropped after it.",
     )
     poll_timeout_s: float = Field(
         default=0.5,
         gt=0,
         le=5,
-        validation_alias=_env("POLL_TIMEOUT_S"),
         description="Longest wait of one Kafka poll, in seconds.",
     )
 

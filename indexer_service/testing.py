@@ -160,7 +160,7 @@ class ScriptedWriter(ElasticWriter):
         chunk_docs: int = 3,
         parallelism: int = 2,
     ) -> None:
-        from cryptoviz_core.backoff import Backoff
+        from cryptoviz_core.retry import Backoff
 
         super().__init__(
             client=None,  # type: ignore[arg-type]  # never used: _send_chunk is replaced

@@ -1,6 +1,6 @@
 """Dashboards as code: writes the Kibana 9 saved objects in ``kibana/*.ndjson``.
 
-Run ``python kibana/build_dashboards.py`` after editing, and commit its output;
+Run ``python -m kibana.build_dashboards`` after editing, and commit its output;
 the ``kibana-setup`` compose service imports the files in name order (data views
 first). tests/unit/deploy/test_kibana_objects.py checks that the committed files
 equal this script's output and that every field a panel uses exists in the
@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cryptoviz_core.names import METRICS_INDEX, PREDICTIONS_INDEX, quotes_index_pattern
+
 OUT_DIR = Path(__file__).resolve().parent
 
 CORE_MIGRATION_VERSION = "8.8.0"
@@ -29,9 +31,9 @@ QUOTES = "cryptoviz-dv-quotes"
 PREDICTIONS = "cryptoviz-dv-predictions"
 METRICS = "cryptoviz-dv-forecast-metrics"
 DATA_VIEWS = {
-    QUOTES: ("crypto-quotes-*", "scraped_at", "Crypto quotes"),
-    PREDICTIONS: ("crypto-predictions*", "target_time", "Crypto predictions"),
-    METRICS: ("crypto-forecast-metrics*", "window_end", "Crypto forecast metrics"),
+    QUOTES: (quotes_index_pattern(), "scraped_at", "Crypto quotes"),
+    PREDICTIONS: (f"{PREDICTIONS_INDEX}*", "target_time", "Crypto predictions"),
+    METRICS: (f"{METRICS_INDEX}*", "window_end", "Crypto forecast metrics"),
 }
 
 Column = dict[str, Any]

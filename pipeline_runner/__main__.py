@@ -30,16 +30,22 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.elastic import connect
 from cryptoviz_core.logs import configure_logging
+from cryptoviz_core.retry import Backoff, GaveUp, RetryLater, retry
 from cryptoviz_core.settings import ServiceSettings
 from devstack.errors import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
 from ia_module.__main__ import add_chart_arguments
 from pipeline_runner.metrics import RATE_WINDOW_S, Sample, figures, summary_line, window_start
 from pipeline_runner.settings import RunSettings, child_env
-from pipeline_runner.sources import ES_TIMEOUT_S, PipelineSources, SourceUnavailable, probe_live
+from pipeline_runner.sources import (
+    ES_TIMEOUT_S,
+    Counts,
+    PipelineSources,
+    SourceUnavailable,
+    probe_live,
+)
 from pipeline_runner.supervisor import ChildGaveUp, ChildSpec, Supervisor
 from pipeline_runner.view import LiveView, LogView, View
 
@@ -50,8 +56,7 @@ POLL_S = 0.5
 # Between two lag readings while draining at the end of a DURATION run.
 DRAIN_POLL_S = 1.0
 # The final counts ride out a short Elasticsearch restart (fault tests share the stack).
-FINAL_READ_ATTEMPTS = 10
-FINAL_READ_PAUSE_S = 3.0
+FINAL_READ_BACKOFF = Backoff(initial=3.0, maximum=3.0, jitter=0.0, max_attempts=10)
 # Start order; a stop goes in reverse, so the scraper stops first and the indexer last.
 CHILDREN = (
     ("indexer", "indexer_service"),
@@ -139,7 +144,7 @@ def child_specs(settings: RunSettings, env: dict[str, str]) -> list[ChildSpec]:
     return [
         ChildSpec(
             name=name,
-            argv=[sys.executable, "-X", f"cryptoviz_run={settings.run_id}", "-m", module],
+            argv=[sys.executable, "-X", f"cryptoviz_run={settings.id}", "-m", module],
             env={**env, "HEALTH_FILE": str(settings.run_dir / f"{name}.health")},
             log_path=settings.run_dir / f"{name}.log",
         )
@@ -238,16 +243,18 @@ def finish(settings: RunSettings, supervisor: Supervisor, sources: PipelineSourc
     supervisor.stop(["scraper"])
     lag = drain(sources, settings.drain_timeout_s)
     supervisor.stop()
-    for attempt in range(1, FINAL_READ_ATTEMPTS + 1):
+
+    def read_counts() -> Counts:
         try:
             sources.refresh()
-            counts = sources.counts()
-            break
+            return sources.counts()
         except SourceUnavailable as err:
-            if attempt == FINAL_READ_ATTEMPTS:
-                raise RunError(f"cannot read the final counts: {err}") from err
-            log.warning("final counts unavailable, retrying", extra={"attempt": attempt})
-            time.sleep(FINAL_READ_PAUSE_S)
+            raise RetryLater(str(err)) from err
+
+    try:
+        counts = retry(read_counts, "reading the final counts", FINAL_READ_BACKOFF)
+    except GaveUp as err:
+        raise RunError(f"cannot read the final counts: {err.error}") from err
     if lag:
         log.warning("summary counts exclude undrained quotes", extra={"lag": lag})
     return summary_line(counts.indexed, counts.coins, counts.predictions, counts.dead_lettered)
@@ -290,7 +297,7 @@ def cmd_run(settings: RunSettings, stop: threading.Event, tty: bool) -> int:
             "run starting",
             extra={"settings": settings.model_dump(mode="json"), "source": label},
         )
-        say(f"run {settings.run_id}: SOURCE {label}; logs in {settings.run_dir}/")
+        say(f"run {settings.id}: SOURCE {label}; logs in {settings.run_dir}/")
         try:
             supervisor.start()
         except OSError as err:
@@ -306,7 +313,7 @@ def cmd_run(settings: RunSettings, stop: threading.Event, tty: bool) -> int:
         view.close()
         say(f"{settings.duration:g} s elapsed; stopping the scraper and draining the indexer...")
         line = finish(settings, supervisor, sources)
-        say(f"run {settings.run_id} ({label}): {milestones.describe()}")
+        say(f"run {settings.id} ({label}): {milestones.describe()}")
         say(line)
         return 0
     return 1  # not reached; type checkers assume an ExitStack may swallow exceptions

@@ -1,10 +1,11 @@
 """Settings of the local runner (``python -m pipeline_runner`` / ``make run``).
 
-Read once at start-up from the environment (then ``.env``). The two knobs a
-user reaches for keep short names: ``SOURCE`` and ``DURATION``; everything
-else is ``RUN_*``. The runner never changes the services' own defaults: it
-passes the demo tuning below to its children through their environment, and
-only in replay mode, and a variable the user already set always wins.
+Read once at start-up from the environment (then ``.env``): ``RUN_`` plus the
+field name, as cryptoviz_core.settings describes. The two knobs a user reaches
+for also have short names: ``SOURCE`` and ``DURATION``. The runner never changes
+the services' own defaults: it passes the demo tuning below to its children
+through their environment, and only in replay mode, and a variable the user
+already set always wins.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cryptoviz_core.names import (
     PREDICTIONS_INDEX,
     QUOTES_INDEX_PREFIX,
     QUOTES_TOPIC,
+    quotes_index_pattern,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +54,9 @@ REPLAY_DEMO_ENV: dict[str, str] = {
 class RunSettings(BaseSettings):
     """Frozen; ``SOURCE=replay DURATION=90`` or ``RUN_SOURCE``/``RUN_DURATION`` alike."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="RUN_", env_file=".env", extra="ignore", frozen=True, validate_by_name=True
+    )
 
     # auto: live CoinMarketCap when a short probe reaches it at start, else replay.
     source: Literal["auto", "live", "replay"] = Field(
@@ -69,71 +73,59 @@ class RunSettings(BaseSettings):
     refresh_s: float = Field(
         default=3.0,
         ge=0.5,
-        validation_alias="RUN_REFRESH_S",
         description="Seconds between two refreshes of the live view (or log lines).",
     )
     # Marks every child (``-X cryptoviz_run=<id>`` and the environment) and names the log dir.
-    run_id: str = Field(
+    id: str = Field(
         default_factory=lambda: uuid.uuid4().hex[:12],
         pattern=r"^[A-Za-z0-9_.-]+$",
-        validation_alias="RUN_ID",
         description="Id of the run; a random 12-hex-digit id when unset.",
     )
     log_dir: Path = Field(
         default=REPO_ROOT / ".cache" / "run",
-        validation_alias="RUN_LOG_DIR",
         description="Directory of the run directories (logs, heartbeats).",
     )
     live_url: str = Field(
         default=LIVE_URL,
-        validation_alias="RUN_LIVE_URL",
         description="CoinMarketCap URL scraped in live mode.",
     )
     probe_timeout_s: float = Field(
         default=5.0,
         gt=0,
         le=30,
-        validation_alias="RUN_PROBE_TIMEOUT_S",
         description="Timeout of the start-up probe of the live site, whole request, in s.",
     )
     replay_port: int = Field(
         default=0,
         ge=0,
         le=65535,
-        validation_alias="RUN_REPLAY_PORT",
         description="Port serving the bundled replay pages; 0 = any free port.",
     )
 
     # Names the children use; a test sets unique ones so concurrent runs never mix.
     topic: str = Field(
         default=QUOTES_TOPIC,
-        validation_alias="RUN_TOPIC",
         description="Kafka quotes topic of the run.",
     )
     dlq_topic: str = Field(
         default=DLQ_TOPIC,
-        validation_alias="RUN_DLQ_TOPIC",
         description="Kafka dead-letter topic of the run.",
     )
     consumer_group: str = Field(
         default=INDEXER_GROUP,
-        validation_alias="RUN_CONSUMER_GROUP",
         description="Indexer's Kafka consumer group.",
     )
     index_prefix: str = Field(
         default=QUOTES_INDEX_PREFIX,
         pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-        validation_alias="RUN_INDEX_PREFIX",
         description="Prefix of the daily quote indices.",
     )
     predictions_index: str = Field(
         default=PREDICTIONS_INDEX,
-        validation_alias="RUN_PREDICTIONS_INDEX",
         description="Index of the predictions.",
     )
     metrics_index: str = Field(
         default=METRICS_INDEX,
-        validation_alias="RUN_METRICS_INDEX",
         description="Index of the forecast metrics.",
     )
 
@@ -142,46 +134,40 @@ class RunSettings(BaseSettings):
     restart_initial_s: float = Field(
         default=1.0,
         gt=0,
-        validation_alias="RUN_RESTART_INITIAL_S",
         description="First restart wait after a crash, in seconds.",
     )
     restart_max_s: float = Field(
         default=30.0,
         gt=0,
-        validation_alias="RUN_RESTART_MAX_S",
         description="Restart wait cap, in seconds.",
     )
     restart_max_attempts: int = Field(
         default=5,
         ge=1,
-        validation_alias="RUN_RESTART_MAX_ATTEMPTS",
         description="Crashes in a row that stop the run.",
     )
     stable_after_s: float = Field(
         default=60.0,
         gt=0,
-        validation_alias="RUN_STABLE_AFTER_S",
         description="Seconds up after which a child counts as stable.",
     )
     # SIGTERM to SIGKILL, per child; the scraper closes Chromium in well under this.
     stop_grace_s: float = Field(
         default=15.0,
         gt=0,
-        validation_alias="RUN_STOP_GRACE_S",
         description="Seconds from SIGTERM to SIGKILL when stopping a child.",
     )
     # Bound on waiting, at the end of a DURATION run, for the indexer to catch up.
     drain_timeout_s: float = Field(
         default=60.0,
         gt=0,
-        validation_alias="RUN_DRAIN_TIMEOUT_S",
         description="Seconds a DURATION run waits for the indexer to catch up.",
     )
 
     @property
     def run_dir(self) -> Path:
-        """``log_dir/<run_id>``: the children's log files and heartbeats."""
-        return self.log_dir / self.run_id
+        """``log_dir/<id>``: the children's log files and heartbeats."""
+        return self.log_dir / self.id
 
 
 def child_env(
@@ -201,14 +187,14 @@ def child_env(
     forced = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "ELASTICSEARCH_URL": elasticsearch,
-        "CRYPTOVIZ_RUN_ID": settings.run_id,
+        "CRYPTOVIZ_RUN_ID": settings.id,
         "SCRAPER_TOPIC": settings.topic,
         "SCRAPER_SOURCE": "live" if replay_url is None else "replay",
         "INDEXER_TOPIC": settings.topic,
         "INDEXER_DLQ_TOPIC": settings.dlq_topic,
         "INDEXER_CONSUMER_GROUP": settings.consumer_group,
         "INDEXER_INDEX_PREFIX": settings.index_prefix,
-        "IA_QUOTES_INDEX": f"{settings.index_prefix}-*",
+        "IA_QUOTES_INDEX": quotes_index_pattern(settings.index_prefix),
         "IA_PREDICTIONS_INDEX": settings.predictions_index,
         "IA_METRICS_INDEX": settings.metrics_index,
         # Children are plain pipes to log files: unbuffered so a crash loses no line.

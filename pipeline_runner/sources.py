@@ -87,7 +87,7 @@ class PipelineSources:
                 # Reading offsets must not create the run's topics with broker defaults.
                 allow_auto_create_topics=False,
                 request_timeout_ms=KAFKA_TIMEOUT_MS + 1_000,
-                client_id=f"cryptoviz-runner-{self.settings.run_id}",
+                client_id=f"cryptoviz-runner-{self.settings.id}",
             )
         return self._consumer
 

@@ -20,7 +20,7 @@ from types import TracebackType
 
 import psutil
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class Supervisor:
 
     A child that exits while not being stopped is a crash: it is restarted
     after ``backoff.delay(n)`` seconds for its n-th consecutive crash, and
-    `poll` raises ChildGaveUp once ``backoff.max_attempts`` is reached. A child
+    `poll` raises ChildGaveUp at crash number ``backoff.max_attempts``. A child
     up for ``stable_after_s`` has its crash count reset.
     """
 
@@ -217,17 +217,17 @@ class Supervisor:
         child.process = None
         if now - child.started_at >= self.stable_after_s:
             child.crashes = 0
+        child.crashes += 1
         if self.backoff.exhausted(child.crashes):
             log.error(
                 "child gave up",
                 extra={"child": name, "exit_code": code, "crashes": child.crashes},
             )
             raise ChildGaveUp(
-                f"{name} exited with code {code} {child.crashes + 1} times in a row; "
+                f"{name} exited with code {code} {child.crashes} times in a row; "
                 f"see {child.spec.log_path}"
             )
         delay = self.backoff.delay(child.crashes)
-        child.crashes += 1
         child.restart_at = now + delay
         log.warning(
             "child crashed, restarting",

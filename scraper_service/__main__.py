@@ -15,13 +15,16 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.logs import configure_logging
+from cryptoviz_core.retry import Backoff, retry
 from scraper_service.exceptions import LayoutNotFound, PageRefused
 from scraper_service.listing import parse_page
 from scraper_service.settings import ScraperSettings
 
 log = logging.getLogger("scraper_service")
+
+# Bounds the wait for Kafka at start-up; each attempt itself waits up to 30 s for a broker.
+KAFKA_STARTUP_BACKOFF = Backoff(initial=2.0, maximum=30.0, max_attempts=5)
 
 
 def _parse_file(path: Path, page: int | None, source: str) -> int:
@@ -51,47 +54,58 @@ def _run(settings: ScraperSettings, once: bool) -> int:
 
     log.info("starting", extra={"settings": settings.public_view()})
     replay = None
-    base_url = settings.scraper_base_url
-    if settings.scraper_source == "replay" and settings.scraper_replay_serve:
-        replay = ReplayServer(port=settings.scraper_replay_port)
+    base_url = settings.base_url
+    if settings.source == "replay" and settings.replay_serve:
+        replay = ReplayServer(port=settings.replay_port)
         base_url = replay.start()
-    ensure_topic(
-        settings.kafka_bootstrap_servers,
-        settings.scraper_topic,
-        settings.scraper_topic_partitions,
-        settings.scraper_topic_replication,
-        settings.scraper_topic_retention_ms,
-        **settings.kafka_security(),
-    )
     browser = Browser(
-        settings.scraper_chromium_binary,
-        settings.scraper_chromedriver,
-        settings.scraper_page_load_timeout_s,
-        settings.scraper_render_budget_s,
-        settings.scraper_recycle_every,
+        settings.chromium_binary,
+        settings.chromedriver,
+        settings.page_load_timeout_s,
+        settings.render_budget_s,
+        settings.recycle_every,
     )
     publisher = Publisher(
         settings.kafka_bootstrap_servers,
-        settings.scraper_topic,
-        settings.scraper_delivery_timeout_s,
+        settings.topic,
+        settings.delivery_timeout_s,
         **settings.kafka_security(),
     )
+
+    def connect_kafka() -> None:
+        ensure_topic(
+            settings.kafka_bootstrap_servers,
+            settings.topic,
+            settings.topic_partitions,
+            settings.topic_replication,
+            settings.topic_retention_ms,
+            **settings.kafka_security(),
+        )
+        publisher.start()
+
     scraper = Scraper(
         fetch=lambda url: browser.fetch(url)[0],
         sink=publisher,
-        page_urls={n: settings.page_url(n, base_url) for n in range(1, settings.scraper_pages + 1)},
-        source="replay" if settings.scraper_source == "replay" else "coinmarketcap",
-        interval_s=settings.scraper_interval_s,
-        jitter_s=settings.scraper_jitter_s,
-        backoff=Backoff(settings.scraper_backoff_initial_s, settings.scraper_backoff_max_s),
-        snapshot_dir=settings.scraper_snapshot_dir,
-        snapshot_keep=settings.scraper_snapshot_keep,
+        page_urls={n: settings.page_url(n, base_url) for n in range(1, settings.pages + 1)},
+        source="replay" if settings.source == "replay" else "coinmarketcap",
+        interval_s=settings.interval_s,
+        jitter_s=settings.jitter_s,
+        backoff=Backoff(settings.backoff_initial_s, settings.backoff_max_s),
+        snapshot_dir=settings.snapshot_dir,
+        snapshot_keep=settings.snapshot_keep,
         health_file=settings.health_file,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
+        # Kafka may still be starting when the scraper does (compose starts both at once).
+        retry(
+            connect_kafka,
+            "connecting to Kafka",
+            KAFKA_STARTUP_BACKOFF,
+            context={"bootstrap": settings.kafka_bootstrap_servers},
+        )
         if once:
             return 0 if scraper.run_cycle().outcome == "ok" else 1
         scraper.run(stop)

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from cryptoviz_core.backoff import Backoff
 from cryptoviz_core.health import wait_beating
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import QuoteV1
 from scraper_service.exceptions import BrowserError, LayoutNotFound, PageRefused, PublishError
 from scraper_service.listing import PageResult, Source, parse_page
@@ -154,7 +154,7 @@ class Scraper:
         """
         wait = self.interval_s + self.rng.uniform(0, self.jitter_s)
         if self.failures:
-            wait = max(wait, self.backoff.delay(self.failures - 1, self.rng))
+            wait = max(wait, self.backoff.delay(self.failures, self.rng))
             log.info("backing off", extra={"failures": self.failures, "delay_s": round(wait, 1)})
         return max(0.0, wait - summary.duration_s)
 

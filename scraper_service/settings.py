@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from cryptoviz_core.names import QUOTES_TOPIC
 from cryptoviz_core.settings import ServiceSettings
@@ -14,13 +15,15 @@ from cryptoviz_core.settings import ServiceSettings
 class ScraperSettings(ServiceSettings):
     """Read once at start-up from the environment and ``.env`` (e.g. ``SCRAPER_INTERVAL_S=30``)."""
 
-    scraper_source: Literal["live", "replay"] = Field(
+    model_config = SettingsConfigDict(env_prefix="SCRAPER_")
+
+    source: Literal["live", "replay"] = Field(
         default="live", description="live: CoinMarketCap; replay: the bundled recorded pages."
     )
-    scraper_base_url: str = Field(
+    base_url: str = Field(
         default="https://coinmarketcap.com/", description="URL of listing page 1."
     )
-    scraper_replay_port: int = Field(
+    replay_port: int = Field(
         default=0,
         ge=0,
         le=65535,
@@ -28,65 +31,59 @@ class ScraperSettings(ServiceSettings):
     )
     # Replay source only: false when another process (the local runner) already
     # serves the replay pages at SCRAPER_BASE_URL, so they keep cycling across restarts.
-    scraper_replay_serve: bool = Field(
+    replay_serve: bool = Field(
         default=True, description="Replay only: whether the scraper serves the replay pages itself."
     )
-    scraper_pages: int = Field(
+    pages: int = Field(
         default=1, ge=1, le=100, description="Listing pages scraped per cycle (100 coins each)."
     )
-    scraper_interval_s: float = Field(
-        default=60.0, ge=1.0, description="Seconds between two scrapes."
-    )
-    scraper_jitter_s: float = Field(
+    interval_s: float = Field(default=60.0, ge=1.0, description="Seconds between two scrapes.")
+    jitter_s: float = Field(
         default=5.0, ge=0.0, description="Random extra wait after each scrape, up to this, in s."
     )
     # Refusal/unreadable-layout backoff: initial * 2**n seconds, capped.
-    scraper_backoff_initial_s: float = Field(
+    backoff_initial_s: float = Field(
         default=60.0, gt=0, description="First backoff wait, in seconds."
     )
-    scraper_backoff_max_s: float = Field(
-        default=1800.0, gt=0, description="Backoff cap, in seconds."
-    )
-    scraper_page_load_timeout_s: float = Field(
+    backoff_max_s: float = Field(default=1800.0, gt=0, description="Backoff cap, in seconds.")
+    page_load_timeout_s: float = Field(
         default=30.0, gt=0, description="Page load timeout, in seconds."
     )
     # Time allowed to scroll until every row is rendered; rows still placeholders
     # after it are filled from the page JSON.
-    scraper_render_budget_s: float = Field(
+    render_budget_s: float = Field(
         default=8.0, gt=0, description="Scroll-to-render budget per page, in seconds."
     )
-    scraper_recycle_every: int = Field(
+    recycle_every: int = Field(
         default=100,
         ge=1,
         description="Restart Chromium every this many page loads (long-lived Chromium grows).",
     )
-    scraper_chromium_binary: str = Field(
+    chromium_binary: str = Field(
         default="/usr/bin/chromium", description="Path of the Chromium binary."
     )
-    scraper_chromedriver: str = Field(
-        default="/usr/bin/chromedriver", description="Path of chromedriver."
-    )
-    scraper_snapshot_dir: Path = Field(
+    chromedriver: str = Field(default="/usr/bin/chromedriver", description="Path of chromedriver.")
+    snapshot_dir: Path = Field(
         default=Path("var/scraper-snapshots"),
         description="Where pages that fail to parse are saved, for debugging.",
     )
-    scraper_snapshot_keep: int = Field(
+    snapshot_keep: int = Field(
         default=20, ge=0, description="Snapshots kept (oldest deleted); 0 saves none."
     )
-    scraper_topic: str = Field(default=QUOTES_TOPIC, description="Kafka topic quotes go to.")
-    scraper_topic_partitions: int = Field(
+    topic: str = Field(default=QUOTES_TOPIC, description="Kafka topic quotes go to.")
+    topic_partitions: int = Field(
         default=3, ge=1, description="Partitions of the topic, when the scraper creates it."
     )
-    scraper_topic_replication: int = Field(
+    topic_replication: int = Field(
         default=1, ge=1, description="Replication factor of the topic, when the scraper creates it."
     )
-    scraper_topic_retention_ms: int = Field(
+    topic_retention_ms: int = Field(
         default=7 * 24 * 3600 * 1000,
         ge=60_000,
         description="Retention of the topic in ms (7 days), when the scraper creates it.",
     )
     # Must exceed the producer's 10 s request timeout (publisher.REQUEST_TIMEOUT_MS).
-    scraper_delivery_timeout_s: float = Field(
+    delivery_timeout_s: float = Field(
         default=30.0,
         gt=11,
         description="Producer delivery timeout per message, retries included, in s.",
@@ -94,5 +91,5 @@ class ScraperSettings(ServiceSettings):
 
     def page_url(self, page: int, base_url: str | None = None) -> str:
         """The listing URL of ``page`` (1-based): the base URL, then ``?page=N`` from 2 on."""
-        base = base_url or self.scraper_base_url
+        base = base_url or self.base_url
         return base if page == 1 else f"{base.rstrip('/')}/?page={page}"

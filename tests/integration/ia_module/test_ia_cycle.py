@@ -11,7 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import format_timestamp
 from ia_module.cycle import run_cycle
 from ia_module.settings import IASettings
@@ -79,11 +79,11 @@ def prefix(unique_name: Callable[[str], str]) -> str:
 def settings(es_url: str, prefix: str) -> IASettings:
     return IASettings(
         elasticsearch_url=es_url,
-        ia_quotes_index=f"{prefix}-quotes-*",
-        ia_predictions_index=f"{prefix}-predictions",
-        ia_metrics_index=f"{prefix}-metrics",
-        ia_history_hours=12,
-        ia_score_window_hours=1,
+        quotes_index=f"{prefix}-quotes-*",
+        predictions_index=f"{prefix}-predictions",
+        metrics_index=f"{prefix}-metrics",
+        history_hours=12,
+        score_window_hours=1,
     )
 
 
@@ -91,8 +91,8 @@ def settings(es_url: str, prefix: str) -> IASettings:
 def store(es: Elasticsearch, settings: IASettings) -> ForecastStore:
     s = ForecastStore(
         es,
-        settings.ia_predictions_index,
-        settings.ia_metrics_index,
+        settings.predictions_index,
+        settings.metrics_index,
         Backoff(0.1, 1.0, max_attempts=3),
     )
     s.start()
@@ -116,8 +116,8 @@ def test_two_cycles_write_predictions_scores_and_metrics(
     # Quotes after NOW are not visible to a cycle at NOW.
     first = run_cycle(settings, store, now=NOW)
     assert (first.coins, first.forecast, first.skipped) == (3, 2, 1)
-    preds = all_predictions(es, settings.ia_predictions_index)
-    assert len(preds) == first.predictions == 2 * 3 * settings.ia_horizon
+    preds = all_predictions(es, settings.predictions_index)
+    assert len(preds) == first.predictions == 2 * 3 * settings.horizon
     doc_id = "bitcoin|naive|2026-11-28T12:00:00.000Z|2026-11-28T12:05:00.000Z"
     doc = preds[doc_id]
     assert doc["slug"] == "bitcoin"
@@ -133,16 +133,16 @@ def test_two_cycles_write_predictions_scores_and_metrics(
 
     # An hour later the first issue has matured.
     second = run_cycle(settings, store, now=later)
-    preds2 = all_predictions(es, settings.ia_predictions_index)
+    preds2 = all_predictions(es, settings.predictions_index)
     assert len(preds2) == 2 * len(preds)
     assert set(preds) <= set(preds2)
     assert second.scored == len(preds)
     assert preds2[doc_id]["actual"] > 0
     assert preds2[doc_id]["in95"] in (0, 1)
 
-    es.indices.refresh(index=settings.ia_metrics_index)
-    metrics = es.search(index=settings.ia_metrics_index, size=1000)["hits"]["hits"]
-    assert len(metrics) == second.metrics == 2 * 3 * settings.ia_horizon
+    es.indices.refresh(index=settings.metrics_index)
+    metrics = es.search(index=settings.metrics_index, size=1000)["hits"]["hits"]
+    assert len(metrics) == second.metrics == 2 * 3 * settings.horizon
     by_id = {h["_id"]: h["_source"] for h in metrics}
     m = by_id["bitcoin|naive|1|2026-11-28T13:00:00.000Z"]
     assert m["n"] == 1
@@ -151,7 +151,7 @@ def test_two_cycles_write_predictions_scores_and_metrics(
 
     # Replaying the same cycle overwrites: no duplicates.
     run_cycle(settings, store, now=later)
-    assert len(all_predictions(es, settings.ia_predictions_index)) == len(preds2)
+    assert len(all_predictions(es, settings.predictions_index)) == len(preds2)
 
 
 def test_purge_deletes_only_documents_older_than_retention(
@@ -161,11 +161,11 @@ def test_purge_deletes_only_documents_older_than_retention(
     es.indices.create(index=quotes, mappings=QUOTES_MAPPING)
     index_quotes(es, quotes, NOW, points=60)
     run_cycle(settings, store, now=NOW)
-    old = len(all_predictions(es, settings.ia_predictions_index))
+    old = len(all_predictions(es, settings.predictions_index))
     index_quotes(es, quotes, NOW + pd.Timedelta(days=2), points=60)
-    short = settings.model_copy(update={"ia_retention_days": 1})
+    short = settings.model_copy(update={"retention_days": 1})
     summary = run_cycle(short, store, now=NOW + pd.Timedelta(days=2))
     assert summary.purged == old
-    remaining = all_predictions(es, settings.ia_predictions_index)
+    remaining = all_predictions(es, settings.predictions_index)
     assert len(remaining) == summary.predictions
     assert all(p["issued_at"].startswith("2026-11-30") for p in remaining.values())

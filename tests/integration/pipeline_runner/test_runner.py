@@ -25,7 +25,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 from kafka import KafkaConsumer, TopicPartition
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import format_timestamp
 from devstack.stack import Stack
 from ia_module.cycle import run_cycle
@@ -164,13 +164,13 @@ def test_chart_writes_png_of_requested_size(
     settings = IASettings(
         _env_file=None,
         elasticsearch_url=es_url,
-        ia_quotes_index=f"{name}-quotes-*",
-        ia_predictions_index=f"{name}-predictions",
-        ia_metrics_index=f"{name}-metrics",
-        ia_history_hours=6,
+        quotes_index=f"{name}-quotes-*",
+        predictions_index=f"{name}-predictions",
+        metrics_index=f"{name}-metrics",
+        history_hours=6,
     )
     store = ForecastStore(
-        es, settings.ia_predictions_index, settings.ia_metrics_index, Backoff(max_attempts=3)
+        es, settings.predictions_index, settings.metrics_index, Backoff(max_attempts=3)
     )
     store.start()
     assert run_cycle(settings, store).predictions > 0
@@ -178,8 +178,8 @@ def test_chart_writes_png_of_requested_size(
     env = {
         **os.environ,
         "ELASTICSEARCH_URL": es_url,
-        "IA_QUOTES_INDEX": settings.ia_quotes_index,
-        "IA_PREDICTIONS_INDEX": settings.ia_predictions_index,
+        "IA_QUOTES_INDEX": settings.quotes_index,
+        "IA_PREDICTIONS_INDEX": settings.predictions_index,
         "IA_HISTORY_HOURS": "6",
     }
     out = tmp_path / "bitcoin.png"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import decode_quote
 from scraper_service.browser import Browser
 from scraper_service.publisher import Publisher, ensure_topic

@@ -20,7 +20,7 @@ def test_secrets_are_masked_when_logged(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_bad_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
-    with pytest.raises(ValueError, match="log_level"):
+    with pytest.raises(ValueError, match="LOG_LEVEL"):
         ServiceSettings(_env_file=None)  # type: ignore[call-arg]
 
 

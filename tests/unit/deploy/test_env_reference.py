@@ -35,15 +35,16 @@ def test_secrets_render_empty() -> None:
 
 def test_an_undocumented_field_is_reported() -> None:
     class Undocumented(ScraperSettings):
-        scraper_extra: int = 1
-        scraper_named: int = Field(default=2, validation_alias="SCRAPER_OTHER_NAME")
+        extra: int = 1
+        named: int = Field(default=2, validation_alias="SCRAPER_OTHER_NAME")
 
     text = env_reference.ENV_EXAMPLE.read_text()
     assert env_reference.problems([Undocumented], text) == [
-        "Undocumented.scraper_extra has no description",
-        "SCRAPER_EXTRA (Undocumented.scraper_extra) is not in .env.example",
-        "Undocumented.scraper_named has no description",
-        "SCRAPER_OTHER_NAME (Undocumented.scraper_named) is not in .env.example",
+        "Undocumented.extra has no description",
+        "SCRAPER_EXTRA (Undocumented.extra) is not in .env.example",
+        "Undocumented.named has no description",
+        "Undocumented.named is not read from SCRAPER_NAMED",
+        "SCRAPER_OTHER_NAME (Undocumented.named) is not in .env.example",
     ]
     block = env_reference.render_block((("test", Undocumented),))
     assert "\n# SCRAPER_EXTRA=1\n" in block

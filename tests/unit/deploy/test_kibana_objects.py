@@ -59,8 +59,8 @@ def templates() -> dict[str, Properties]:
     quotes = index_template(prefix)["template"]["mappings"]["properties"]
     return {
         f"{prefix}-2026.11.28": flatten(quotes),
-        ia["ia_predictions_index"].default: flatten(PREDICTION_MAPPING["properties"]),
-        ia["ia_metrics_index"].default: flatten(METRICS_MAPPING["properties"]),
+        ia["predictions_index"].default: flatten(PREDICTION_MAPPING["properties"]),
+        ia["metrics_index"].default: flatten(METRICS_MAPPING["properties"]),
     }
 
 
@@ -207,7 +207,7 @@ def committed() -> dict[str, str]:
 
 
 def test_committed_objects_are_the_generators_output() -> None:
-    assert committed() == build_dashboards.render(), "run python kibana/build_dashboards.py"
+    assert committed() == build_dashboards.render(), "run python -m kibana.build_dashboards"
 
 
 def test_objects_import_and_chart_mapped_fields() -> None:

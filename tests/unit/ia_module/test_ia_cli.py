@@ -76,11 +76,11 @@ def test_settings_always_include_naive_and_reject_bad_values(
     monkeypatch.setenv("IA_MODELS", '["ets"]')
     monkeypatch.setenv("IA_STEP", "1h")
     settings = IASettings()
-    assert settings.ia_models == ("naive", "ets")
-    assert settings.step == pd.Timedelta(hours=1)
+    assert settings.models == ("naive", "ets")
+    assert settings.grid_step == pd.Timedelta(hours=1)
     with pytest.raises(ValidationError):
-        IASettings(ia_models=("prophet",))
+        IASettings(models=("prophet",))
     with pytest.raises(ValidationError):
-        IASettings(ia_step="often")
+        IASettings(step="often")
     with pytest.raises(ValidationError):
-        IASettings(ia_min_points=10, ia_horizon=12)
+        IASettings(min_points=10, horizon=12)

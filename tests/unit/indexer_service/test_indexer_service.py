@@ -5,10 +5,10 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from cryptoviz_core.retry import GaveUp
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.documents import Document, quote_document
 from indexer_service.elastic_writer import InFlight
-from indexer_service.exceptions import GaveUp
 from indexer_service.service import MAX_IN_FLIGHT, IndexerService
 from indexer_service.settings import IndexerSettings
 from indexer_service.testing import (

@@ -33,7 +33,7 @@ def test_bad_source_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_replay_env_has_demo_tuning_and_the_run_wiring() -> None:
-    settings = RunSettings(_env_file=None, RUN_TOPIC="t.q", RUN_INDEX_PREFIX="p-q", RUN_ID="abc")
+    settings = RunSettings(_env_file=None, topic="t.q", index_prefix="p-q", id="abc")
     env = child_env(settings, {}, replay_url="http://127.0.0.1:5000/", **ENDPOINTS)
     assert env["IA_STEP"] == REPLAY_DEMO_ENV["IA_STEP"]
     assert env["SCRAPER_SOURCE"] == "replay"
@@ -65,7 +65,7 @@ def test_demo_tuning_is_valid_for_the_services(monkeypatch: pytest.MonkeyPatch) 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     ia = IASettings(_env_file=None)
-    assert ia.ia_min_points >= ia.ia_horizon + 3
+    assert ia.min_points >= ia.horizon + 3
     scraper = ScraperSettings(_env_file=None)
-    assert scraper.scraper_interval_s == 10.0
-    assert scraper.scraper_replay_serve is False
+    assert scraper.interval_s == 10.0
+    assert scraper.replay_serve is False

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 from pipeline_runner.supervisor import ChildGaveUp, ChildSpec, Supervisor
 
 SLEEPER = "import time; time.sleep(60)"
@@ -21,7 +21,7 @@ PARENT = (
     "import subprocess, sys, time; "
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
 )
-FAST = Backoff(initial=0.05, maximum=0.1, jitter=0.0, max_attempts=2)
+FAST = Backoff(initial=0.05, maximum=0.1, jitter=0.0, max_attempts=3)
 WAIT_S = 10.0
 
 

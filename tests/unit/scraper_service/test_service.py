@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cryptoviz_core.backoff import Backoff
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import QuoteV1
 from scraper_service.exceptions import BrowserError, PublishError
 from scraper_service.service import Scraper
