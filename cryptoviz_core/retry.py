@@ -1,7 +1,7 @@
 """Bounded, logged retries: the one retry helper of every service, and what "retryable" means.
 
     from cryptoviz_core.retry import Backoff, retry
-    retry(lambda: es.indices.refresh(index=name), "refreshing the index", Backoff(max_attempts=4))
+    retry(lambda: es.indices.refresh(index=name), "index refresh", Backoff(max_attempts=4))
 
 `retry` calls again while the call raises a retryable error (`is_retryable`),
 waiting `Backoff.delay` between attempts, and raises `GaveUp` after
@@ -118,8 +118,9 @@ def retry(
 ) -> T:
     """``call()``, called again after ``sleep(delay)`` while it raises a retryable error.
 
-    ``what`` names the work in the logs ("writing 5000 documents"); ``context``
-    adds fields to every line (a batch's offsets, an index). ``sleep`` may
+    ``what`` names the work in the logs, always the same words for the same work
+    ("bulk write": the lines are ``bulk write failed, retrying`` and ``gave up
+    bulk write``); ``context`` adds fields to every line (a batch's size, an index). ``sleep`` may
     raise to abandon the wait (the indexer's stop request). Raises GaveUp once
     ``backoff.max_attempts`` attempts failed; a non-retryable error at once.
     """

@@ -132,7 +132,13 @@ class DeadLetterProducer:
             if pending:
                 raise RetryLater(f"{len(pending)} dead letters not acknowledged: {error}")
 
-        retry(attempt, f"writing {len(letters)} dead letters", self._backoff, sleep=wait)
+        retry(
+            attempt,
+            "dead letter write",
+            self._backoff,
+            sleep=wait,
+            context={"letters": len(letters)},
+        )
 
     def close(self) -> None:
         """Flush and close the producer. Idempotent."""

@@ -140,7 +140,7 @@ class ElasticWriter:
         body = index_template(prefix, **options)
         retry(
             lambda: self._client.indices.put_index_template(name=template_name(prefix), **body),
-            "installing the index template",
+            "index template install",
             self._backoff,
             sleep=wait,
             context={"template": template_name(prefix)},
@@ -201,10 +201,7 @@ class ElasticWriter:
                 raise RetryLater(f"{len(pending)} of {len(documents)} documents: {last_error}")
 
         retry(
-            attempt,
-            f"writing {len(documents)} documents",
-            self._backoff,
-            sleep=wait,
+            attempt, "bulk write", self._backoff, sleep=wait, context={"documents": len(documents)}
         )
         return sorted(rejections, key=lambda r: r.position)
 

@@ -252,7 +252,7 @@ def finish(settings: RunSettings, supervisor: Supervisor, sources: PipelineSourc
             raise RetryLater(str(err)) from err
 
     try:
-        counts = retry(read_counts, "reading the final counts", FINAL_READ_BACKOFF)
+        counts = retry(read_counts, "final count read", FINAL_READ_BACKOFF)
     except GaveUp as err:
         raise RunError(f"cannot read the final counts: {err.error}") from err
     if lag:

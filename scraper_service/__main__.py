@@ -102,7 +102,7 @@ def _run(settings: ScraperSettings, once: bool) -> int:
         # Kafka may still be starting when the scraper does (compose starts both at once).
         retry(
             connect_kafka,
-            "connecting to Kafka",
+            "Kafka connection",
             KAFKA_STARTUP_BACKOFF,
             context={"bootstrap": settings.kafka_bootstrap_servers},
         )
