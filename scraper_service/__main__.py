@@ -1,8 +1,10 @@
 """``python -m scraper_service [run|once|parse FILE.html]``: wiring only.
 
 ``run`` (default) cycles forever; ``once`` runs one cycle; ``parse`` prints one
-schema-v1 JSON object per coin of a saved page, in rank order, and exits 1 with
-one message for a challenge page or a page without a listing.
+schema-v1 JSON object per coin of a saved page, in rank order, logs what was left
+out and why, and ends with the page's coverage on stderr (``101 rows, …,
+100 published, 0 rejected``); it exits 1 with one message for a challenge page or
+a page without a listing.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def _parse_file(path: Path, page: int | None, source: str) -> int:
         return 1
     for quote in result.quotes:
         sys.stdout.write(quote.to_json().decode() + "\n")
-    for row in result.rejected:
-        log.warning("row rejected", extra={"slug": row.slug, "reason": row.reason})
+    sys.stdout.flush()
+    result.log(log, file=str(path))
+    print(result.coverage(), file=sys.stderr)
     return 0
 
 

@@ -3,8 +3,10 @@
 Rules (docs/coinmarketcap-markup.md): the table is the one whose
 class attribute contains ``cmc-table`` (hashed ``sc-*`` classes change on every
 deploy); columns are found by header text; a percentage's sign is in its caret
-icon; market cap is the full ``data-nosnippet`` span; volume is the USD value,
-not the coin-unit one; placeholder rows are detected structurally.
+icon; a cell showing several figures yields its full one in the page currency
+(a market cap shown abbreviated and in full, a volume with its coin units);
+placeholder rows are detected structurally. Each cell is read on its own: one
+that cannot be read is named in the row's ``errors``, the others still count.
 
 The tree comes from `page_soup`: stock BeautifulSoup with the lxml parser,
 building only the tables and scripts (`LISTING_PARTS`) and keeping ``class`` as
@@ -24,18 +26,19 @@ from bs4.filter import SoupStrainer
 
 from scraper_service.numbers import (
     NumberFormatError,
+    Reading,
     currency_of,
-    parse_amount,
-    parse_money,
     parse_percent,
+    read_amount,
+    read_money,
+    strip_currency,
 )
 
-# Listing rows that are not coins: the CMC20 index token shown above rank 1 since 2025.
-NON_COIN_SLUGS = frozenset({"coinmarketcap-20-index-dtf", "cmc20"})
 _SLUG_HREF = re.compile(r"/currencies/([^/?#]+)/?")
 _LOGO_ID = re.compile(r"/coins/\d+x\d+/(\d+)\.png")
 _SPARK_ID = re.compile(r"/sparklines/web/7d/\d+/(\d+)\.svg")
-_ABBREVIATED = re.compile(r"\d[KMBT](\s|$)")
+# A change column's header: the period, with at most "%" and "change" around it.
+_CHANGE_HEADER = re.compile(r"^(?:%|change)*\(?(1h|24h|7d)\)?(?:%|change)*$")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # Column positions of the 2023-2025 homepage, used when the table has no header.
 DEFAULT_COLUMNS = {
@@ -56,7 +59,11 @@ class DomRow:
     """One ``<tr>`` of the listing table, read but not yet validated.
 
     ``placeholder`` rows carry only slug, name and symbol (their price is unusable).
-    ``error`` names the first cell that could not be parsed; such a row is rejected.
+    ``values`` holds each field whose cell was read (None: the cell shows no value),
+    ``steps`` the abbreviated ones' last-digit place value (`Reading.step`), and
+    ``errors`` each field whose cell could not be read, with the reason. A field in
+    none of them has no column in this table. ``ranked``: the table has a rank
+    column, so a row without a number in it shows no rank.
     """
 
     position: int
@@ -65,12 +72,12 @@ class DomRow:
     symbol: str | None = None
     cmc_id: int | None = None
     rank: int | None = None
+    ranked: bool = False
     placeholder: bool = False
-    non_coin: bool = False
-    error: str | None = None
     currency: str | None = None
     values: dict[str, float | None] = field(default_factory=dict)
-    supply_abbreviated: bool = False
+    steps: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 # What `page_soup` builds: every table and script; `find_table` and `next_data_text`
@@ -129,59 +136,81 @@ def _is_text(node: PageElement) -> TypeGuard[NavigableString]:
     return isinstance(node, NavigableString) and not isinstance(node, Comment)
 
 
-def _collect_text(node: Tag, skip_nosnippet: bool, pieces: list[str]) -> None:
+def _subscript(node: Tag) -> str:
+    return "".join(node.strings).strip().translate(_SUBSCRIPT_DIGITS)
+
+
+def _collect_text(node: Tag, pieces: list[str]) -> None:
     """Appends the text pieces of `cell_text` to ``pieces``, in document order."""
     for child in node.contents:
         if isinstance(child, Tag):
-            if child.name in ("script", "style") or (
-                skip_nosnippet and "data-nosnippet" in child.attrs
-            ):
+            if child.name in ("script", "style"):
                 continue
             if child.name == "sub":
-                pieces.append("".join(child.strings).strip().translate(_SUBSCRIPT_DIGITS))
+                pieces.append(_subscript(child))
             else:
-                _collect_text(child, skip_nosnippet, pieces)
+                _collect_text(child, pieces)
         elif _is_text(child):
             pieces.append(child)
 
 
-def cell_text(node: Tag, skip_nosnippet: bool = False) -> str:
+def cell_text(node: Tag) -> str:
     """The node's visible text with ``<!-- -->`` splits joined and ``<sub>n</sub>`` as ``ₙ``.
 
-    Whitespace runs collapse to one space. With ``skip_nosnippet`` the text of
-    ``data-nosnippet`` descendants is left out (the coin-unit volume under the USD one).
+    Whitespace runs collapse to one space.
     """
     pieces: list[str] = []
-    _collect_text(node, skip_nosnippet, pieces)
+    _collect_text(node, pieces)
     return " ".join("".join(pieces).split())
+
+
+def _blocks(cell: Tag) -> list[str]:
+    """The own text of each element of the cell (its text nodes and ``<sub>``), in order.
+
+    Where a cell shows several figures, each sits in an element of its own:
+    ``$27.61B`` beside ``$27,606,831,198``, a volume above its coin units.
+    """
+    blocks = []
+    for el in (cell, *_tags(cell)):
+        if el.name in ("script", "style", "sub"):
+            continue
+        pieces = [
+            _subscript(child) if isinstance(child, Tag) else child
+            for child in el.contents
+            if _is_text(child) or (isinstance(child, Tag) and child.name == "sub")
+        ]
+        text = " ".join("".join(pieces).split())
+        if text:
+            blocks.append(text)
+    return blocks
+
+
+def _column_key(header: str) -> str | None:
+    compact = header.lower().replace(" ", "")
+    change = _CHANGE_HEADER.match(compact)
+    if change:
+        return f"change_{change.group(1)}_pct"
+    if compact in ("#", "rank"):
+        return "rank"
+    if compact in ("name", "price"):
+        return compact
+    for prefix, key in (
+        ("marketcap", "market_cap"),
+        ("volume", "volume_24h"),
+        ("circulatingsupply", "circulating_supply"),
+    ):
+        if compact.startswith(prefix):
+            return key
+    return None
 
 
 def column_map(table: Tag) -> dict[str, int]:
     """Header text -> column index. Falls back to `DEFAULT_COLUMNS` without a usable header."""
     thead = table.find("thead", recursive=False)
-    headers = [cell_text(th).lower() for th in thead.find_all("th")] if thead else []
+    headers = [cell_text(th) for th in thead.find_all("th")] if thead else []
     found: dict[str, int] = {}
     for index, text in enumerate(headers):
-        compact = text.replace(" ", "")
-        key = None
-        if compact in ("#", "rank"):
-            key = "rank"
-        elif compact == "name":
-            key = "name"
-        elif compact == "price":
-            key = "price"
-        elif "%" in compact and "1h" in compact:
-            key = "change_1h_pct"
-        elif "%" in compact and "24h" in compact:
-            key = "change_24h_pct"
-        elif "%" in compact and "7d" in compact:
-            key = "change_7d_pct"
-        elif compact.startswith("marketcap"):
-            key = "market_cap"
-        elif compact.startswith("volume"):
-            key = "volume_24h"
-        elif compact.startswith("circulatingsupply"):
-            key = "circulating_supply"
+        key = _column_key(text)
         if key and key not in found:
             found[key] = index
     if "name" not in found or "price" not in found:
@@ -254,71 +283,104 @@ def _name_symbol(cell: Tag) -> tuple[str | None, str | None]:
     )
 
 
-def _non_coin(slug: str | None) -> bool:
-    return slug is None or slug in NON_COIN_SLUGS or slug.endswith("-index-dtf")
+def read_figure(cell: Tag, read: Callable[[str], Reading], money: bool) -> Reading:
+    """The figure a money or amount cell shows, at the most precise it shows it.
+
+    Each element's text is read on its own; with ``money``, figures with a currency
+    token win over those without (a volume's coin units). A full figure wins over an
+    abbreviated one; two different full figures are an error. A cell whose figure is
+    split across elements is read as one text. Raises NumberFormatError.
+    """
+    readings: list[tuple[str, Reading]] = []
+    for block in _blocks(cell):
+        try:
+            reading = read(block)
+        except NumberFormatError:
+            continue
+        if reading.value is not None:
+            readings.append((block, reading))
+    if money and any(strip_currency(block)[1] for block, _ in readings):
+        readings = [(block, r) for block, r in readings if strip_currency(block)[1]]
+    if not readings:
+        return read(cell_text(cell))
+    full = [r for _, r in readings if r.step is None] or [r for _, r in readings]
+    if len({r.value for r in full}) > 1:
+        shown = ", ".join(repr(block) for block, _ in readings)
+        raise NumberFormatError(f"several different figures: {shown}")
+    return full[0]
+
+
+def _read_percent(cell: Tag) -> Reading:
+    negative = _caret(cell)
+    try:
+        return Reading(parse_percent(cell_text(cell), negative))
+    except NumberFormatError:
+        figures = [block for block in _blocks(cell) if block.endswith("%")]
+        if len(figures) != 1:
+            raise
+        return Reading(parse_percent(figures[0], negative))
+
+
+READERS: dict[str, Callable[[Tag], Reading]] = {
+    "price": lambda cell: read_figure(cell, read_money, money=True),
+    "change_1h_pct": _read_percent,
+    "change_24h_pct": _read_percent,
+    "change_7d_pct": _read_percent,
+    # Market cap, volume and supply are whole units: "7.299" there is 7299.
+    "market_cap": lambda cell: read_figure(cell, lambda t: read_money(t, whole=True), True),
+    "volume_24h": lambda cell: read_figure(cell, lambda t: read_money(t, whole=True), True),
+    "circulating_supply": lambda cell: read_figure(
+        cell, lambda t: read_amount(t, whole=True), money=False
+    ),
+}
 
 
 def parse_row(row: Tag, position: int, columns: dict[str, int]) -> DomRow:
-    """One ``<tr>`` -> DomRow. Never raises: an unreadable cell sets ``error``."""
+    """One ``<tr>`` -> DomRow. Never raises: an unreadable cell goes to ``errors``."""
     cells = row.find_all("td", recursive=False)
     slug, cmc_id = _identity(row)
     if _is_placeholder(cells, max(columns.values()) + 1):
         name, symbol = _name_symbol(row)
-        return DomRow(
-            position, slug, name, symbol, cmc_id, placeholder=True, non_coin=_non_coin(slug)
-        )
+        return DomRow(position, slug, name, symbol, cmc_id, placeholder=True)
     name, symbol = _name_symbol(cells[columns["name"]] if len(cells) > columns["name"] else row)
-    if _non_coin(slug):
-        return DomRow(position, slug, name, symbol, cmc_id, non_coin=True)
-    values: dict[str, float | None] = {}
-    field_name = "rank"
-    abbreviated = False
-    price_text = ""
-    try:
-        rank_text = cell_text(cells[columns["rank"]]) if "rank" in columns else ""
+    rank = None
+    if "rank" in columns and len(cells) > columns["rank"]:
+        rank_text = cell_text(cells[columns["rank"]])
         # A rank is ASCII digits: isdigit() is also true for "₅", which int() refuses.
         rank = int(rank_text) if rank_text.isascii() and rank_text.isdecimal() else None
-        field_name = "price"
-        price_text = cell_text(cells[columns["price"]])
-        values["price"] = parse_money(price_text)
-        for field_name in ("change_1h_pct", "change_24h_pct", "change_7d_pct"):
-            if field_name in columns:
-                cell = cells[columns[field_name]]
-                values[field_name] = parse_percent(cell_text(cell), _caret(cell))
-        field_name = "market_cap"
-        if field_name in columns:
-            cell = cells[columns[field_name]]
-            full = next((el for el in _tags(cell) if "data-nosnippet" in el.attrs), None)
-            values[field_name] = parse_money(
-                cell_text(full if full is not None else cell), whole=full is not None
-            )
-        field_name = "volume_24h"
-        if field_name in columns:
-            values[field_name] = parse_money(
-                cell_text(cells[columns[field_name]], skip_nosnippet=True), whole=True
-            )
-        field_name = "circulating_supply"
-        if field_name in columns:
-            cell = cells[columns[field_name]]
-            value_node = _find_class(cell, "circulating-supply-value")
-            text = cell_text(value_node if value_node is not None else cell)
-            abbreviated = bool(_ABBREVIATED.search(text))
-            # Supplies are whole coins unless abbreviated ("19.88M").
-            values[field_name] = parse_amount(text, whole=not abbreviated)
-    except NumberFormatError as err:
-        return DomRow(position, slug, name, symbol, cmc_id, error=f"{field_name}: {err}")
-    except IndexError:
-        return DomRow(position, slug, name, symbol, cmc_id, error=f"{field_name}: cell missing")
+    values: dict[str, float | None] = {}
+    steps: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    currency = None
+    for name_of_field, read in READERS.items():
+        if name_of_field not in columns:
+            continue
+        if len(cells) <= columns[name_of_field]:
+            errors[name_of_field] = "cell missing"
+            continue
+        cell = cells[columns[name_of_field]]
+        try:
+            reading = read(cell)
+        except NumberFormatError as err:
+            errors[name_of_field] = str(err)
+            continue
+        values[name_of_field] = reading.value
+        if reading.step is not None:
+            steps[name_of_field] = reading.step
+        if name_of_field == "price":
+            currency = currency_of(cell_text(cell))
     return DomRow(
         position,
         slug,
         name,
         symbol,
         cmc_id,
-        rank=rank,
-        currency=currency_of(price_text),
+        rank=rank if rank else None,
+        ranked="rank" in columns,
+        currency=currency,
         values=values,
-        supply_abbreviated=abbreviated,
+        steps=steps,
+        errors=errors,
     )
 
 

@@ -1,11 +1,14 @@
 """``<script id="__NEXT_DATA__">`` -> `JsonListing`. Pure.
 
-Three generations (docs/coinmarketcap-markup.md), tried newest first:
-(c) ``props.dehydratedState`` React Query cache with a ``homepage-data`` query;
-(b) ``props.initialState`` (string or object) whose ``listingLatest.data`` is
-compressed with a ``COMPRESSED_KEYS_ARR`` header; (a) the same path holding plain
-dicts with ``quote.<CUR>``. Entries that do not have the right types after
-decoding (misaligned keysArr arrays) are rejected, never guessed.
+The listing is found by its shape, not by its path (docs/coinmarketcap-markup.md):
+the longest list of coin objects (id, slug, name, symbol) anywhere in the document,
+JSON held in strings included, or a ``COMPRESSED_KEYS_ARR`` list expanded into such
+objects. Each coin's values come from its quote block in the page currency,
+whatever its form: a ``quote.<CUR>`` object, a ``quotes`` list whose entries have a
+``name``, or dotted keysArr keys; field names in camelCase or snake_case alike.
+Entries whose identity has the wrong types after decoding (misaligned keysArr
+arrays) are rejected, never guessed; a value of the wrong type is named in the
+coin's ``errors`` and left out.
 """
 
 from __future__ import annotations
@@ -13,16 +16,35 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FIAT_IDS = {2781: "USD", 2790: "EUR", 2791: "GBP", 2797: "JPY", 2782: "AUD", 2784: "CAD"}
+# Field -> its key with case and underscores dropped (percentChange1h and
+# percent_change_1h are both "percentchange1h"), in the quote block or the entry.
+QUOTE_KEYS = {
+    "price": "price",
+    "change_1h_pct": "percentchange1h",
+    "change_24h_pct": "percentchange24h",
+    "change_7d_pct": "percentchange7d",
+    "market_cap": "marketcap",
+    "volume_24h": "volume24h",
+}
+ENTRY_KEYS = {"circulating_supply": "circulatingsupply", "max_supply": "maxsupply"}
+# A zero market cap or supply is how CoinMarketCap says "not reported" (rendered as --).
+ZERO_IS_MISSING = frozenset({"market_cap", "circulating_supply", "max_supply"})
+_IDENTITY = ("id", "slug", "name", "symbol")
 
 
 @dataclass(frozen=True)
 class JsonCoin:
-    """One listing entry decoded from the page JSON, in ``currency``."""
+    """One listing entry decoded from the page JSON, in the listing's currency.
+
+    ``values`` has every field (None when the JSON has no value for it); ``errors``
+    names the fields whose JSON value had the wrong type.
+    """
 
     cmc_id: int
     slug: str
@@ -30,118 +52,102 @@ class JsonCoin:
     symbol: str
     rank: int | None
     values: dict[str, float | None]
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class JsonListing:
-    """The listing found in __NEXT_DATA__: which generation, its coins and rejects."""
+    """The listing found in __NEXT_DATA__: its form, currency, coins and rejects.
 
-    generation: str  # "c", "b" or "a"
+    ``generation`` names the quote block's form: "c" a ``quotes`` list, "b" a
+    compressed keysArr listing, "a" a ``quote`` object.
+    """
+
+    generation: str
     currency: str | None  # None when the page JSON does not say (quotes read as USD)
     coins: list[JsonCoin]
     rejected: list[tuple[str | None, str]] = field(default_factory=list)
     page: int | None = None
 
-
-def _get(obj: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
+    @property
+    def ranked(self) -> bool:
+        """Whether this listing gives ranks at all (then an entry without one is no coin)."""
+        return any(coin.rank is not None for coin in self.coins)
 
 
-def _num(value: Any, zero_is_missing: bool = False) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or (zero_is_missing and value == 0):
-        return None
-    return float(value)
+def _norm(key: str) -> str:
+    return key.replace("_", "").lower()
 
 
-def _coin(entry: dict[str, Any], quote: Any) -> JsonCoin:
-    """Dict entry + its quote dict -> JsonCoin. Raises ValueError on wrong types."""
-    cmc_id, slug, name, symbol = (entry.get(k) for k in ("id", "slug", "name", "symbol"))
-    rank = entry.get("cmcRank", entry.get("rank"))
+def _normalised(obj: dict[str, Any]) -> dict[str, Any]:
+    return {_norm(k): v for k, v in obj.items() if isinstance(k, str)}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_coin(obj: Any) -> bool:
+    return isinstance(obj, dict) and all(k in obj for k in _IDENTITY)
+
+
+def _quote_block(entry: dict[str, Any], currency: str | None) -> dict[str, Any] | None:
+    """The entry's quote values in ``currency`` (else USD, else its only quote)."""
+    wanted = [c for c in (currency, "USD") if c]
+    for key in ("quote", "quotes"):
+        block = entry.get(key)
+        if isinstance(block, dict):
+            if "price" in block:
+                return block
+            by_name = {str(k).upper(): v for k, v in block.items() if isinstance(v, dict)}
+        elif isinstance(block, list):
+            by_name = {
+                str(q.get("name", q.get("symbol", ""))).upper(): q
+                for q in block
+                if isinstance(q, dict)
+            }
+        else:
+            continue
+        for name in wanted:
+            if name in by_name:
+                return dict(by_name[name])
+        if currency is None and len(by_name) == 1:
+            return dict(next(iter(by_name.values())))
+    return entry if "price" in entry else None
+
+
+def _coin(entry: dict[str, Any], currency: str | None) -> JsonCoin:
+    """A coin object -> JsonCoin. Raises ValueError when its identity has wrong types."""
+    cmc_id, slug, name, symbol = (entry.get(k) for k in _IDENTITY)
     if isinstance(cmc_id, bool) or not isinstance(cmc_id, int) or cmc_id <= 0:
         raise ValueError(f"id is not a positive integer: {cmc_id!r}")
     if not isinstance(slug, str) or not SLUG.match(slug):
         raise ValueError(f"slug is not a slug: {slug!r}")
     if not isinstance(name, str) or not isinstance(symbol, str) or not name or not symbol:
         raise ValueError("name or symbol is not a string")
+    keys = _normalised(entry)
+    rank = keys.get("cmcrank", keys.get("rank"))
     if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int)):
         raise ValueError(f"cmcRank is not an integer: {rank!r}")
-    if not isinstance(quote, dict):
-        raise ValueError("no quote in the page currency")
-    price = quote.get("price")
-    if isinstance(price, bool) or not isinstance(price, int | float):
-        raise ValueError(f"price is not a number: {price!r}")
-    values = {
-        "price": _num(price),
-        "change_1h_pct": _num(quote.get("percentChange1h")),
-        "change_24h_pct": _num(quote.get("percentChange24h")),
-        "change_7d_pct": _num(quote.get("percentChange7d")),
-        # A zero market cap or supply is how CMC says "not reported" (rendered as --).
-        "market_cap": _num(quote.get("marketCap"), zero_is_missing=True),
-        "volume_24h": _num(quote.get("volume24h")),
-        "circulating_supply": _num(entry.get("circulatingSupply"), zero_is_missing=True),
-        "max_supply": _num(entry.get("maxSupply"), zero_is_missing=True),
-    }
-    return JsonCoin(cmc_id, slug, name, symbol, rank if rank and rank > 0 else None, values)
-
-
-def _decode_entries(
-    entries: list[Any], quote_of: Any
-) -> tuple[list[JsonCoin], list[tuple[str | None, str]]]:
-    coins, rejected = [], []
-    for entry in entries:
-        slug = entry.get("slug") if isinstance(entry, dict) else None
-        slug = slug if isinstance(slug, str) else None
-        try:
-            if not isinstance(entry, dict):
-                raise ValueError("entry is not an object")
-            coins.append(_coin(entry, quote_of(entry)))
-        except ValueError as err:
-            rejected.append((slug, f"json: {err}"))
-    return coins, rejected
-
-
-def _currency(state: Any) -> str | None:
-    cur = _get(state, "app", "currency")
-    if isinstance(cur, dict):
-        if isinstance(cur.get("id"), int) and cur["id"] in FIAT_IDS:
-            return FIAT_IDS[cur["id"]]
-        symbol = cur.get("symbol")
-        if isinstance(symbol, str) and re.fullmatch(r"[A-Za-z]{3,5}", symbol):
-            return symbol.upper()
-    return None
-
-
-def _generation_c(props: dict[str, Any], currency: str | None) -> JsonListing | None:
-    queries = _get(props, "dehydratedState", "queries")
-    if not isinstance(queries, list):
-        return None
-    for query in queries:
-        key = query.get("queryKey") if isinstance(query, dict) else None
-        if not (isinstance(key, list) and key and key[0] == "homepage-data"):
-            continue
-        entries = _get(query, "state", "data", "data", "listing", "cryptoCurrencyList")
-        if not isinstance(entries, list) or not entries:
-            continue
-
-        def quote_of(entry: dict[str, Any]) -> Any:
-            quotes = entry.get("quotes")
-            if not isinstance(quotes, list):
-                return None
-            wanted = currency or "USD"
-            return next(
-                (q for q in quotes if isinstance(q, dict) and q.get("name") == wanted), None
-            )
-
-        coins, rejected = _decode_entries(entries, quote_of)
-        page = key[1] if len(key) > 1 and isinstance(key[1], int) else None
-        return JsonListing("c", currency, coins, rejected, page)
-    return None
+    block = _quote_block(entry, currency)
+    quote = _normalised(block) if block is not None else {}
+    values: dict[str, float | None] = {}
+    errors: dict[str, str] = {}
+    for fields, source in ((QUOTE_KEYS, quote), (ENTRY_KEYS, keys)):
+        for field_name, key in fields.items():
+            value = source.get(key)
+            if value is not None and not _is_number(value):
+                errors[field_name] = f"{key} is not a number: {value!r}"
+                value = None
+            if value is not None and (value != 0 or field_name not in ZERO_IS_MISSING):
+                values[field_name] = float(value)
+            else:
+                values[field_name] = None
+    if block is None:
+        errors["price"] = f"no quote in {currency or 'USD'}"
+    elif values["price"] is None and "price" not in errors:
+        errors["price"] = "no price"
+    return JsonCoin(cmc_id, slug, name, symbol, rank if rank and rank > 0 else None, values, errors)
 
 
 def decompress_keys_arr(data: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -176,29 +182,89 @@ def decompress_keys_arr(data: list[Any]) -> tuple[list[dict[str, Any]], list[str
     return entries, problems
 
 
-def _generation_ab(state: Any, currency: str | None) -> JsonListing | None:
-    data = _get(state, "cryptocurrency", "listingLatest", "data")
-    if not isinstance(data, list) or not data:
-        return None
-    generation = "a"
-    problems: list[str] = []
-    if isinstance(data[0], dict) and data[0].get("id") == "COMPRESSED_KEYS_ARR":
-        generation = "b"
-        data, problems = decompress_keys_arr(data)
-
-    def quote_of(entry: dict[str, Any]) -> Any:
-        return _get(entry, "quote", currency or "USD")
-
-    coins, rejected = _decode_entries(data, quote_of)
-    page = _get(state, "cryptocurrency", "listingLatest", "page")
-    page = page if isinstance(page, int) and not isinstance(page, bool) else None
-    return JsonListing(generation, currency, coins, [(None, p) for p in problems] + rejected, page)
+@dataclass
+class _Candidate:
+    entries: list[Any]
+    compressed: bool
+    problems: list[str]
+    page: int | None
 
 
-def parse_next_data(raw: str | None) -> JsonListing | None:
+def _page_of(ancestors: list[Any]) -> int | None:
+    """The page number next to a listing: a ``page`` key or a query key's number."""
+    for node in reversed(ancestors):
+        if not isinstance(node, dict):
+            continue
+        page = node.get("page")
+        if isinstance(page, int) and not isinstance(page, bool):
+            return page
+        key = node.get("queryKey")
+        if isinstance(key, list) and len(key) > 1 and isinstance(key[1], int):
+            return key[1]
+    return None
+
+
+def _walk(node: Any, ancestors: list[Any]) -> Iterator[tuple[Any, list[Any]]]:
+    """Every node with its ancestors; a string holding a JSON object is walked as one."""
+    if isinstance(node, str) and node[:1] == "{":
+        try:
+            node = json.loads(node)
+        except ValueError:
+            return
+    yield node, ancestors
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        if isinstance(child, dict | list | str):
+            yield from _walk(child, [*ancestors, node])
+
+
+def _candidates(doc: Any) -> tuple[list[_Candidate], str | None]:
+    """Every list that holds coin objects or a compressed listing, and the page currency."""
+    found: list[_Candidate] = []
+    currency = None
+    for node, ancestors in _walk(doc, []):
+        if isinstance(node, dict):
+            currency = currency or _currency(node.get("app"))
+        if not isinstance(node, list) or not node:
+            continue
+        head = node[0]
+        if isinstance(head, dict) and head.get("id") == "COMPRESSED_KEYS_ARR":
+            entries, problems = decompress_keys_arr(node)
+            found.append(_Candidate(entries, True, problems, _page_of(ancestors)))
+        elif sum(_is_coin(item) for item in node) * 2 > len(node):
+            found.append(_Candidate(node, False, [], _page_of(ancestors)))
+    return found, currency
+
+
+def _currency(app: Any) -> str | None:
+    cur = app.get("currency") if isinstance(app, dict) else None
+    if isinstance(cur, dict):
+        if isinstance(cur.get("id"), int) and cur["id"] in FIAT_IDS:
+            return FIAT_IDS[cur["id"]]
+        symbol = cur.get("symbol")
+        if isinstance(symbol, str) and re.fullmatch(r"[A-Za-z]{3,5}", symbol):
+            return symbol.upper()
+    return None
+
+
+def _generation(candidate: _Candidate) -> str:
+    if candidate.compressed:
+        return "b"
+    with_list = sum(
+        isinstance(e, dict) and isinstance(e.get("quotes"), list) for e in candidate.entries
+    )
+    return "c" if with_list * 2 > len(candidate.entries) else "a"
+
+
+def parse_next_data(
+    raw: str | None, table_slugs: frozenset[str] = frozenset()
+) -> JsonListing | None:
     """The listing in a __NEXT_DATA__ script text, or None if it holds none.
 
-    Never raises on bad input: unparseable JSON or an unknown layout is None.
+    Of several coin lists (the listing, the spotlight lists beside it), the one
+    sharing the most slugs with ``table_slugs`` (the rendered table's), then the
+    longest, is the listing. Never raises on bad input: unparseable JSON or no coin
+    list is None.
     """
     if not raw:
         return None
@@ -206,14 +272,23 @@ def parse_next_data(raw: str | None) -> JsonListing | None:
         doc = json.loads(raw)
     except ValueError:
         return None
-    props = _get(doc, "props")
-    if not isinstance(props, dict):
+    candidates, currency = _candidates(doc)
+    if not candidates:
         return None
-    state = props.get("initialState")
-    if isinstance(state, str):
+
+    def score(candidate: _Candidate) -> tuple[int, int]:
+        slugs = {e.get("slug") for e in candidate.entries if isinstance(e, dict)}
+        return len(slugs & table_slugs), len(candidate.entries)
+
+    best = max(candidates, key=score)
+    coins: list[JsonCoin] = []
+    rejected: list[tuple[str | None, str]] = [(None, p) for p in best.problems]
+    for entry in best.entries:
+        slug = entry.get("slug") if isinstance(entry, dict) else None
         try:
-            state = json.loads(state)
-        except ValueError:
-            state = None
-    currency = _currency(state)
-    return _generation_c(props, currency) or _generation_ab(state, currency)
+            if not isinstance(entry, dict):
+                raise ValueError("entry is not an object")
+            coins.append(_coin(entry, currency))
+        except ValueError as err:
+            rejected.append((slug if isinstance(slug, str) else None, f"json: {err}"))
+    return JsonListing(_generation(best), currency, coins, rejected, best.page)

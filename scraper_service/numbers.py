@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 # Powers of ten the abbreviations stand for.
 SUFFIX_EXPONENTS = {"K": 3, "M": 6, "B": 9, "T": 12}
@@ -44,6 +45,15 @@ _THOUSANDS_GROUPED = {sep: re.compile(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})*")
 
 class NumberFormatError(ValueError):
     """The text is not a number in any format CoinMarketCap prints."""
+
+
+class Reading(NamedTuple):
+    """A number read from a cell: its value (None: the cell says "no value") and, when it
+    is abbreviated (``$1.28T``), ``step``: the place value of the last digit shown (1e10),
+    which bounds how far the exact value can be from it."""
+
+    value: float | None
+    step: float | None = None
 
 
 def normalise(text: str) -> str:
@@ -110,8 +120,12 @@ def _expand_subscript_zeros(text: str) -> str:
 
 
 def _parse_normalised(text: str, whole: bool) -> float | None:
+    return _read_normalised(text, whole).value
+
+
+def _read_normalised(text: str, whole: bool) -> Reading:
     if text in _MISSING:
-        return None
+        return Reading(None)
     match = _NUMBER.match(text)
     if not match:
         # Subscript zeros are rare, and text that matches as is has none to expand.
@@ -121,10 +135,14 @@ def _parse_normalised(text: str, whole: bool) -> float | None:
             raise NumberFormatError(f"not a number: {text!r}")
     sign, digits, suffix = match.groups()
     plain = _plain_decimal(digits, whole and not suffix)
-    result = _to_float(plain, SUFFIX_EXPONENTS.get(suffix, 0), sign == "-")
+    exponent = SUFFIX_EXPONENTS.get(suffix, 0)
+    result = _to_float(plain, exponent, sign == "-")
     if not math.isfinite(result):
         raise NumberFormatError(f"out of range: {text!r}")
-    return result
+    if not suffix:
+        return Reading(result)
+    decimals = len(plain.partition(".")[2])
+    return Reading(result, float(f"1e{exponent - decimals}"))
 
 
 def parse_number(text: str, whole: bool = False) -> float | None:
@@ -159,11 +177,16 @@ def parse_money(text: str, whole: bool = False) -> float | None:
     None for ``--`` and for ``< $0.01`` (a bound, not a value). ``whole`` as in
     `parse_number`. Raises NumberFormatError.
     """
+    return read_money(text, whole).value
+
+
+def read_money(text: str, whole: bool = False) -> Reading:
+    """`parse_money`, with the abbreviation step. Raises NumberFormatError."""
     text = normalise(text)
     if text.startswith("<"):
-        return None
+        return Reading(None)
     rest, _token = _split_currency(text)
-    return _parse_normalised(rest, whole)
+    return _read_normalised(rest, whole)
 
 
 def parse_percent(text: str, negative: bool | None = None) -> float | None:
@@ -185,12 +208,17 @@ def parse_amount(text: str, whole: bool = False) -> float | None:
     The unit is the trailing non-numeric word; the not-mineable ``*`` is dropped.
     Raises NumberFormatError.
     """
+    return read_amount(text, whole).value
+
+
+def read_amount(text: str, whole: bool = False) -> Reading:
+    """`parse_amount`, with the abbreviation step. Raises NumberFormatError."""
     text = text.replace("*", " ").strip()
     parts = text.split()
     if len(parts) > 1 and not _DIGITS_ONLY.fullmatch(parts[-1]):
         text = " ".join(parts[:-1])
     rest, _token = strip_currency(text)
-    return _parse_normalised(rest, whole)
+    return _read_normalised(rest, whole)
 
 
 def currency_of(text: str) -> str | None:

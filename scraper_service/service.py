@@ -46,6 +46,7 @@ class CycleSummary:
     parsed: int = 0
     from_dom: int = 0
     from_json: int = 0
+    listed: int = 0
     rejected: int = 0
     skipped: int = 0
     acked: int = 0
@@ -118,11 +119,7 @@ class Scraper:
                 break
         quotes = [q for r in results for q in r.quotes] if outcome == "ok" else []
         for result in results if outcome == "ok" else []:
-            for row in result.rejected:
-                log.warning(
-                    "row rejected",
-                    extra={"page": result.page, "slug": row.slug, "reason": row.reason},
-                )
+            result.log(log)
         acked = 0
         if quotes:
             try:
@@ -137,6 +134,7 @@ class Scraper:
             parsed=len(quotes),
             from_dom=sum(r.from_dom for r in results) if quotes else 0,
             from_json=sum(r.from_json for r in results) if quotes else 0,
+            listed=sum(len(r.listed) for r in results),
             rejected=sum(len(r.rejected) for r in results),
             skipped=sum(r.skipped for r in results),
             acked=acked,

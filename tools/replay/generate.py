@@ -20,6 +20,7 @@ from scraper_service.replay.server import PAGES_DIR
 from tools.replay.markup import (
     INITIAL_FULL_ROWS,
     PageSpec,
+    expected_notes,
     make_coins,
     render_page,
     tick,
@@ -32,9 +33,17 @@ PAGES = 2
 
 
 def _truth(
-    page: int, quotes: list[dict[str, Any]], rejected: list[str | None], skipped: int
+    page: int,
+    quotes: list[dict[str, Any]],
+    rejected: list[str | None],
+    skipped: int,
+    notes: dict[str, list[str]] | None = None,
 ) -> str:
-    doc = {"page": page, "quotes": quotes, "rejected": rejected, "skipped": skipped}
+    """The truth file: every message field by field, what is rejected and skipped, and
+    (``notes``, when any) each coin's fields the table cannot give, taken from the JSON."""
+    doc: dict[str, Any] = {"page": page, "quotes": quotes, "rejected": rejected, "skipped": skipped}
+    if notes:
+        doc["notes"] = notes
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -75,6 +84,21 @@ FIXTURES: dict[str, PageSpec] = {
     "rotated-hashes": PageSpec(rotate_hashes=True, non_coin_first_row=True),
     # Page 2 in EUR with pt-BR separators in volume/supply, "--" cells, a duplicate symbol.
     "page2-eur": PageSpec(page=2, currency="EUR", locale_mixed=True, full_rows=40),
+    # Market cap abbreviated beside the full amount without a marker (2021), 10 rows rendered.
+    "combined-amounts": PageSpec(amounts="combined", full_rows=10, json_generation="a"),
+    # Market cap and volume abbreviated only (2026): the JSON's exact values are published.
+    "abbreviated-amounts": PageSpec(amounts="abbreviated"),
+    # The same without JSON: the abbreviated values are all there is.
+    "abbreviated-dom-only": PageSpec(amounts="abbreviated", json_generation=None),
+    # No 1h and 7d columns: those fields come from the (keysArr) JSON.
+    "missing-columns": PageSpec(
+        dropped_columns=("change_1h_pct", "change_7d_pct"), json_generation="b"
+    ),
+    # An older table (other headers and order, signed percentages, full amounts) over
+    # snake_case JSON objects with quote.USD (2020).
+    "legacy-snake-case": PageSpec(legacy_table=True, snake_case=True, json_generation="a"),
+    # An index product above rank 1 without rank in its row or in the JSON: not a coin.
+    "index-row": PageSpec(index_row=True, full_rows=INITIAL_FULL_ROWS),
 }
 
 
@@ -90,9 +114,10 @@ def write_fixtures(out: Path = FIXTURES_DIR) -> list[Path]:
             rejected += [None, slug]  # the bad JSON row, then its unrendered placeholder
         path = out / f"{name}.html"
         path.write_text(html, encoding="utf-8")
-        skipped = 1 if spec.non_coin_first_row else 0
+        skipped = int(spec.non_coin_first_row) + int(spec.index_row)
+        notes = expected_notes(coins, spec)
         path.with_suffix(".truth.json").write_text(
-            _truth(spec.page, truth, rejected, skipped), encoding="utf-8"
+            _truth(spec.page, truth, rejected, skipped, notes), encoding="utf-8"
         )
         written.append(path)
     return written

@@ -15,6 +15,7 @@ import html
 import json
 import math
 import random
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -105,8 +106,34 @@ class PageSpec:
     locale_mixed: bool = False  # pt-BR separators in volume and supply, "*" not-mineable
     misaligned_slugs: tuple[str, ...] = ()  # keysArr rows shifted by one slot (generation b)
     lazy: bool = False  # ship the full rows for the lazy-rendering script
+    # How market cap and volume show: "marked" (2025: market cap abbreviated beside the
+    # full amount in a data-nosnippet span), "combined" (2021: both, unmarked),
+    # "abbreviated" (2026: market cap and volume abbreviated only).
+    amounts: str = "marked"
+    dropped_columns: tuple[str, ...] = ()  # table fields without a column
+    legacy_table: bool = False  # LEGACY_COLUMNS, signed percentages, full amounts
+    snake_case: bool = False  # coin objects in the JSON with snake_case keys
+    index_row: bool = False  # an index product row without rank, in table and JSON
     total_count: int = 9561
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# The index product row shown above rank 1 (2025-): priced, but ranked nowhere.
+INDEX_COIN = Coin(
+    cmc_id=38000,
+    slug="coinmarketcap-20-index",
+    name="CoinMarketCap 20 Index",
+    symbol="CMC20",
+    rank=0,
+    price=187.12,
+    change_1h=0.1,
+    change_24h=-0.4,
+    change_7d=2.5,
+    market_cap=0.0,
+    volume_24h=1_234_567.0,
+    circulating_supply=0.0,
+    max_supply=None,
+)
 
 
 def make_coins(count: int = 100, seed: int = 7, first_rank: int = 1) -> list[Coin]:
@@ -214,19 +241,40 @@ def pt_br(text: str) -> str:
 
 # ---- markup --------------------------------------------------------------------------------
 
-HEADERS = [
-    "",
-    "#",
-    "Name",
-    "Price",
-    "1h %",
-    "24h %",
-    "7d %",
-    "Market Cap",
-    "Volume(24h)",
-    "Circulating Supply",
-    "Last 7 Days",
+# (header text, cell key) in page order: the 2025 homepage, and an older layout with
+# other header texts, another order, no 1h or 7d change and a 7-day graph.
+COLUMNS = [
+    ("", "star"),
+    ("#", "rank"),
+    ("Name", "name"),
+    ("Price", "price"),
+    ("1h %", "change_1h_pct"),
+    ("24h %", "change_24h_pct"),
+    ("7d %", "change_7d_pct"),
+    ("Market Cap", "market_cap"),
+    ("Volume(24h)", "volume_24h"),
+    ("Circulating Supply", "circulating_supply"),
+    ("Last 7 Days", "graph"),
 ]
+LEGACY_COLUMNS = [
+    ("Rank", "rank"),
+    ("Name", "name"),
+    ("Market Cap", "market_cap"),
+    ("Price", "price"),
+    ("Volume (24h)", "volume_24h"),
+    ("Circulating Supply", "circulating_supply"),
+    ("Change (24h)", "change_24h_pct"),
+    ("Price Graph (7d)", "graph"),
+]
+TABLE_FIELDS = (
+    "price",
+    "change_1h_pct",
+    "change_24h_pct",
+    "change_7d_pct",
+    "market_cap",
+    "volume_24h",
+    "circulating_supply",
+)
 
 
 class Hashes:
@@ -259,40 +307,70 @@ def _pct_cell(value: float, h: Hashes) -> tuple[str, float]:
     return cell, shown if up else -shown
 
 
-def full_row(c: Coin, spec: PageSpec, h: Hashes) -> tuple[str, dict[str, Any]]:
-    """A rendered ``<tr>`` and the values a parser must read from it."""
+def _signed_pct_cell(value: float) -> tuple[str, float]:
+    """The older markup: the sign in the text, the direction in a class."""
+    shown = float(f"{value:.2f}")
+    direction = "positive" if value >= 0 else "negative"
+    return f'<td><div class="cmc--change-{direction}">{value:.2f}<!-- -->%</div></td>', shown
+
+
+@dataclass
+class RowTruth:
+    """What a rendered row shows: the values a parser reads from it, the fields shown
+    abbreviated (the JSON's exact value replaces them) and those it cannot give."""
+
+    values: dict[str, Any]
+    abbreviated: set[str] = field(default_factory=set)
+    not_shown: set[str] = field(default_factory=set)
+
+
+def full_row(c: Coin, spec: PageSpec, h: Hashes) -> tuple[str, RowTruth]:
+    """A rendered ``<tr>`` and what a parser must read from it."""
     _cid, token, _ = FIAT[spec.currency]
     p_text, p_val = price_text(c.price)
-    truth: dict[str, Any] = {"price": p_val}
-    pcts = []
+    truth = RowTruth({"price": p_val})
+    cells: dict[str, str] = {}
     for key, value in (
         ("change_1h_pct", c.change_1h),
         ("change_24h_pct", c.change_24h),
         ("change_7d_pct", c.change_7d),
     ):
-        cell, shown = _pct_cell(value, h)
-        pcts.append(cell)
-        truth[key] = shown
-    if c.market_cap > 0:
-        short, _ = abbreviated(c.market_cap)
-        full, truth["market_cap"] = full_money(c.market_cap)
-        mcap = (
-            f'<p class="{h.cls("sc-71024e3e-0 fOLOxZ")}"><span class="{h.cls("sc-11478e5d-0 chpohi")}">{token}{short}</span>'
-            f'<span class="{h.cls("sc-11478e5d-1 jfwGHx")}" data-nosnippet="true">{token}{full}</span></p>'
+        cells[key], truth.values[key] = (
+            _signed_pct_cell(value) if spec.legacy_table else _pct_cell(value, h)
         )
+    marked = ' data-nosnippet="true"' if spec.amounts == "marked" else ""
+    if c.market_cap > 0:
+        short, short_value = abbreviated(c.market_cap)
+        full, truth.values["market_cap"] = full_money(c.market_cap)
+        if spec.amounts == "abbreviated":
+            truth.values["market_cap"] = short_value
+            truth.abbreviated.add("market_cap")
+            figures = f'<span class="{h.cls("sc-11478e5d-0 chpohi")}">{token}{short}</span>'
+        elif spec.legacy_table:
+            figures = f"<span>{token}{full}</span>"
+        else:
+            figures = (
+                f'<span class="{h.cls("sc-11478e5d-0 chpohi")}">{token}{short}</span>'
+                f'<span class="{h.cls("sc-11478e5d-1 jfwGHx")}"{marked}>{token}{full}</span>'
+            )
+        mcap = f'<p class="{h.cls("sc-71024e3e-0 fOLOxZ")}">{figures}</p>'
     else:
-        truth["market_cap"] = None
+        truth.values["market_cap"] = None
         mcap = f'<p class="{h.cls("sc-71024e3e-0 fOLOxZ")}">--</p>'
-    vol_text, truth["volume_24h"] = full_money(c.volume_24h)
+    vol_text, truth.values["volume_24h"] = full_money(c.volume_24h)
+    if spec.amounts == "abbreviated":
+        vol_text, truth.values["volume_24h"] = abbreviated(c.volume_24h)
+        truth.abbreviated.add("volume_24h")
     units, _ = abbreviated(c.volume_24h / c.price, keep_zeros=True)
     if spec.locale_mixed:
         vol_text = pt_br(vol_text)
-    truth["supply_abbreviated"] = c.circulating_supply > 0
     if c.circulating_supply > 0:
-        sup_text, truth["circulating_supply"] = abbreviated(c.circulating_supply)
+        sup_text, truth.values["circulating_supply"] = abbreviated(c.circulating_supply)
+        truth.abbreviated.add("circulating_supply")
+        if spec.legacy_table or (spec.locale_mixed and c.max_supply is None):
+            truth.abbreviated.discard("circulating_supply")
+            sup_text, truth.values["circulating_supply"] = full_money(c.circulating_supply)
         if spec.locale_mixed and c.max_supply is None:
-            truth["supply_abbreviated"] = False
-            sup_text, truth["circulating_supply"] = full_money(c.circulating_supply)
             sup_text = pt_br(sup_text) + "<!-- --> *"
         bar = ""
         if c.max_supply:
@@ -303,33 +381,43 @@ def full_row(c: Coin, spec: PageSpec, h: Hashes) -> tuple[str, dict[str, Any]]:
             f'<div class="circulating-supply-value"><span>{sup_text}</span> <!-- -->{html.escape(c.symbol)}</div>{bar}</div>'
         )
     else:
-        truth["circulating_supply"] = None
+        truth.values["circulating_supply"] = None
         supply = "--"
     convert = FIAT[spec.currency][0]
     is_up = " isUp" if c.change_7d >= 0 else ""
     name, symbol = html.escape(c.name), html.escape(c.symbol)
-    row = (
-        "<tr>"
-        '<td><div class="BasePopover_base__T5yOf popover-base"><span class="tooltip tooltip-right"><span class="icon-Star-Filled"></span></span></div></td>'
-        f'<td style="text-align:start"><p class="{h.cls("sc-71024e3e-0 biekbf")}" color="text2" font-size="14">{c.rank}</p></td>'
-        f'<td style="text-align:start"><div class="{h.cls("sc-5d5d9567-0 kzzzVD")}"><a class="cmc-link" href="/currencies/{c.slug}/">'
+    name_class = (
+        "" if spec.legacy_table else f' class="{h.cls("sc-65e7f566-0 iPbTJf", "coin-item-name")}"'
+    )
+    cells |= {
+        "star": '<td><div class="BasePopover_base__T5yOf popover-base"><span class="tooltip tooltip-right"><span class="icon-Star-Filled"></span></span></div></td>',
+        "rank": f'<td style="text-align:start"><p class="{h.cls("sc-71024e3e-0 biekbf")}" color="text2" font-size="14">{c.rank or ""}</p></td>',
+        "name": f'<td style="text-align:start"><div class="{h.cls("sc-5d5d9567-0 kzzzVD")}"><a class="cmc-link" href="/currencies/{c.slug}/">'
         f'<span class="{h.cls("sc-65e7f566-0 eQBACe", "coin-item")}"><img alt="{symbol} logo" class="coin-logo" loading="lazy" '
         f'src="https://s2.coinmarketcap.com/static/img/coins/64x64/{c.cmc_id}.png"/><div class="{h.cls("sc-65e7f566-0 dBCFqT")}">'
-        f'<div class="{h.cls("sc-65e7f566-0 jHmPms", "hide-ranking-number")}"><p class="{h.cls("sc-65e7f566-0 iPbTJf", "coin-item-name")}">{name}</p>'
+        f'<div class="{h.cls("sc-65e7f566-0 jHmPms", "hide-ranking-number")}"><p{name_class}>{name}</p>'
         f'<div class="{h.cls("sc-ddaafcf5-3 dwlLOs")}" data-nosnippet="true"><p class="{h.cls("sc-65e7f566-0 byYAWx", "coin-item-symbol")}">{symbol}</p></div></div></div></span></a>'
-        '<div><button class="BaseButton_base__34gwo bt-base"><div data-role="btn-content"><div data-role="btn-content-item">Buy</div></div></button></div></div></td>'
-        f'<td style="text-align:end"><div class="{h.cls("sc-142c02c-0 lmjbLF")}"><span>{token}{p_text}</span></div></td>'
-        + "".join(pcts)
-        + f'<td style="text-align:end">{mcap}</td>'
-        f'<td style="text-align:end"><div class="{h.cls("sc-4c05d6ef-0 bLqliP")}"><a class="cmc-link" href="/currencies/{c.slug}/#markets">'
+        '<div><button class="BaseButton_base__34gwo bt-base"><div data-role="btn-content"><div data-role="btn-content-item">Buy</div></div></button></div></div></td>',
+        "price": f'<td style="text-align:end"><div class="{h.cls("sc-142c02c-0 lmjbLF")}"><span>{token}{p_text}</span></div></td>',
+        "market_cap": f'<td style="text-align:end">{mcap}</td>',
+        "volume_24h": f'<td style="text-align:end"><div class="{h.cls("sc-4c05d6ef-0 bLqliP")}"><a class="cmc-link" href="/currencies/{c.slug}/#markets">'
         f'<p class="{h.cls("sc-71024e3e-0 bbHOdE", "font_weight_500")}">{token}{vol_text}</p></a>'
-        f'<div data-nosnippet="true"><p class="{h.cls("sc-71024e3e-0 cuNNJt")}" color="text2">{units} {symbol}</p></div></div></td>'
-        f'<td style="text-align:end"><div class="BasePopover_base__T5yOf popover-base">{supply}</div></td>'
-        f'<td style="text-align:end"><img alt="{c.slug}-7d-price-graph" class="{h.cls("sc-db1da501-0 ebVlnd")}{is_up}" loading="lazy" '
-        f'src="https://s3.coinmarketcap.com/generated/sparklines/web/7d/{convert}/{c.cmc_id}.svg"/></td>'
-        "</tr>"
-    )
-    return row, truth
+        f'<div data-nosnippet="true"><p class="{h.cls("sc-71024e3e-0 cuNNJt")}" color="text2">{units} {symbol}</p></div></div></td>',
+        "circulating_supply": f'<td style="text-align:end"><div class="BasePopover_base__T5yOf popover-base">{supply}</div></td>',
+        "graph": f'<td style="text-align:end"><img alt="{c.slug}-7d-price-graph" class="{h.cls("sc-db1da501-0 ebVlnd")}{is_up}" loading="lazy" '
+        f'src="https://s3.coinmarketcap.com/generated/sparklines/web/7d/{convert}/{c.cmc_id}.svg"/></td>',
+    }
+    shown = [key for _, key in columns(spec)]
+    truth.not_shown = {key for key in TABLE_FIELDS if key not in shown}
+    for key in truth.not_shown:
+        truth.values.pop(key, None)
+    return "<tr>" + "".join(cells[key] for key in shown) + "</tr>", truth
+
+
+def columns(spec: PageSpec) -> list[tuple[str, str]]:
+    """The table's (header, cell key) pairs in page order."""
+    layout = LEGACY_COLUMNS if spec.legacy_table else COLUMNS
+    return [(text, key) for text, key in layout if key not in spec.dropped_columns]
 
 
 def placeholder_row(c: Coin, spec: PageSpec, h: Hashes) -> str:
@@ -370,7 +458,7 @@ def _entry(c: Coin) -> dict[str, Any]:
         "name": c.name,
         "symbol": c.symbol,
         "slug": c.slug,
-        "cmcRank": c.rank,
+        "cmcRank": c.rank or None,
         "marketPairCount": 100,
         "circulatingSupply": c.circulating_supply,
         "selfReportedCirculatingSupply": 0,
@@ -381,7 +469,22 @@ def _entry(c: Coin) -> dict[str, Any]:
     }
     if c.max_supply is not None:
         entry["maxSupply"] = c.max_supply
+    if not c.rank:
+        del entry["cmcRank"]
     return entry
+
+
+def _snake(key: str) -> str:
+    """``percentChange1h`` -> ``percent_change_1h``, as the oldest pages and the API write it."""
+    return re.sub(r"(?<=[a-zA-Z])(?=\d)", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key)).lower()
+
+
+def _snake_keys(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {_snake(k): _snake_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_snake_keys(v) for v in obj]
+    return obj
 
 
 def next_data(coins: list[Coin], spec: PageSpec) -> dict[str, Any]:
@@ -394,16 +497,20 @@ def next_data(coins: list[Coin], spec: PageSpec) -> dict[str, Any]:
     }
     props: dict[str, Any] = {"pageProps": {"pageSize": 100, "initialPage": spec.page}}
     gen = spec.json_generation
+    coins = [INDEX_COIN, *coins] if spec.index_row else coins
+    coin_keys = _snake_keys if spec.snake_case else lambda obj: obj
     if gen == "c":
         listing = [
-            {
-                **_entry(c),
-                "quotes": [
-                    {"name": "BTC", "price": 1.0},
-                    {"name": "ETH", "price": 1.0},
-                    {"name": spec.currency, **_quote(c)},
-                ],
-            }
+            coin_keys(
+                {
+                    **_entry(c),
+                    "quotes": [
+                        {"name": "BTC", "price": 1.0},
+                        {"name": "ETH", "price": 1.0},
+                        {"name": spec.currency, **_quote(c)},
+                    ],
+                }
+            )
             for c in coins
         ]
         props["dehydratedState"] = {
@@ -427,16 +534,17 @@ def next_data(coins: list[Coin], spec: PageSpec) -> dict[str, Any]:
         }
     elif gen == "a":
         state["cryptocurrency"]["listingLatest"]["data"] = [
-            {**_entry(c), "quote": {spec.currency: _quote(c)}} for c in coins
+            coin_keys({**_entry(c), "quote": {spec.currency: _quote(c)}}) for c in coins
         ]
     elif gen == "b":
         flat_rows = []
         for c in coins:
             flat = {k: v for k, v in _entry(c).items()}
             flat.setdefault("maxSupply", None)
-            flat["rank"] = c.rank
+            flat.setdefault("cmcRank", None)
+            flat["rank"] = c.rank or None
             flat.update({f"quote.{spec.currency}.{k}": v for k, v in _quote(c).items()})
-            flat_rows.append(flat)
+            flat_rows.append(coin_keys(flat))
         keys = sorted(flat_rows[0])
         exclude = ["platform", "auditInfoList"]
         data: list[Any] = [{"keysArr": keys, "id": "COMPRESSED_KEYS_ARR", "excludeProps": exclude}]
@@ -520,25 +628,32 @@ def render_page(coins: list[Coin], spec: PageSpec) -> tuple[str, list[dict[str, 
     if spec.non_coin_first_row:
         rows.append(NON_COIN_ROW)
         store.append(NON_COIN_ROW)
+    if spec.index_row:
+        index, _ = full_row(INDEX_COIN, spec, h)
+        rows.append(index)
+        store.append(index)
     for i, c in enumerate(coins):
-        full, values = full_row(c, spec, h)
+        full, shown = full_row(c, spec, h)
         store.append(full)
         json_ok = spec.json_generation is not None and c.slug not in spec.misaligned_slugs
         if i < spec.full_rows:
             rows.append(full)
-            refine = values.pop("supply_abbreviated")
-            if json_ok:
-                if refine:
-                    values["circulating_supply"] = c.circulating_supply  # JSON refines "19.88M"
-                values["max_supply"] = c.max_supply
-            else:
-                values["max_supply"] = None
+            # The JSON refines what is abbreviated ("19.88M") and gives what is not shown.
+            exact = _json_values(c) if json_ok else {}
+            values = dict(shown.values)
+            for key in shown.not_shown | {"max_supply"}:
+                values[key] = exact.get(key)
+            for key in shown.abbreviated & set(exact):
+                values[key] = exact[key]
+            values = {key: values[key] for key in (*TABLE_FIELDS, "max_supply")}
             truth.append(_message(c, spec, values, "dom"))
         else:
             rows.append(placeholder_row(c, spec, h))
             if json_ok:
                 truth.append(_message(c, spec, _json_values(c), "json"))
-    head = "".join(f'<th class="stickyTop"><div><p>{text}</p></div></th>' for text in HEADERS)
+    head = "".join(
+        f'<th class="stickyTop"><div><p>{text}</p></div></th>' for text, _ in columns(spec)
+    )
     table = (
         f'<table class="{h.cls("sc-db1da501-3 hvtTnJ", "cmc-table")}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -564,6 +679,20 @@ def render_page(coins: list[Coin], spec: PageSpec) -> tuple[str, list[dict[str, 
     )
     truth.sort(key=lambda m: m["rank"])
     return page_html, truth
+
+
+def expected_notes(coins: list[Coin], spec: PageSpec) -> dict[str, list[str]]:
+    """Slug -> the fields of its rendered row that the table cannot give and the JSON does."""
+    if spec.json_generation is None:
+        return {}
+    shown = {key for _, key in columns(spec)}
+    notes = {}
+    for c in coins[: spec.full_rows]:
+        exact = _json_values(c)
+        fields = [k for k in TABLE_FIELDS if k not in shown and exact[k] is not None]
+        if fields and c.slug not in spec.misaligned_slugs:
+            notes[c.slug] = fields
+    return notes
 
 
 def _json_values(c: Coin) -> dict[str, Any]:

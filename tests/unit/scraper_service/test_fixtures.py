@@ -56,6 +56,29 @@ def test_fixture_matches_truth(name: str) -> None:
     )
     assert all(r.reason for r in result.rejected)
     assert result.skipped == truth["skipped"]
+    if "notes" in truth:  # the fields the table cannot give, coin by coin
+        notes: dict[str, list[str]] = {}
+        for note in result.notes:
+            notes.setdefault(note.slug, []).append(note.field)
+        assert notes == truth["notes"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_listed_coin_is_published_or_rejected_with_a_reason(name: str) -> None:
+    html, truth = _load(name)
+    if "error" in truth:
+        return
+    result = parse_page(html, source="coinmarketcap", scraped_at=SCRAPED_AT)
+    published = {q.slug for q in result.quotes}
+    rejected = {r.slug for r in result.rejected}
+    assert not result.unaccounted()
+    assert set(result.listed) == published | (rejected & set(result.listed))
+    assert not published & set(result.non_coins)
+    assert all(q.price > 0 for q in result.quotes)
+    assert result.coverage().endswith(
+        f"{result.skipped} non-coin, {len(result.listed)} listed, {len(published)} published, "
+        f"{len(result.rejected)} rejected"
+    )
 
 
 @pytest.mark.parametrize("name", ["initial-c", "initial-a", "initial-b-keysarr"])
