@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,3 +146,26 @@ def test_publish_failure_is_a_failed_cycle(tmp_path: Path) -> None:
     summary = scraper.run_cycle()
     assert summary.outcome == "publish-failed"
     assert scraper.failures == 1
+
+
+def test_every_cycle_logs_each_page_coverage_and_what_was_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink, clock = ListSink(), Clock()
+    scraper, _ = make({1: "rendered-c.html", 2: "synthetic-stress.html"}, sink, tmp_path, clock)
+    for _ in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="scraper_service.service"):
+            summary = scraper.run_cycle()
+        clock.now += 61
+        coverage = {r.page: r.coverage for r in caplog.records if r.msg == "page coverage"}  # type: ignore[attr-defined]
+        assert coverage == {
+            1: "101 rows, 100 JSON entries, 1 non-coin, 100 listed, 100 published, 0 rejected",
+            2: "6 rows, 2 JSON entries, 0 non-coin, 6 listed, 4 published, 2 rejected",
+        }
+        lost = {r.slug: r.reason for r in caplog.records if r.msg == "coin rejected"}  # type: ignore[attr-defined]
+        assert set(lost) == {"below-cent-nojson", "bad-cell"}
+        assert "json: no entry" in lost["bad-cell"]
+        skipped = [r.slug for r in caplog.records if r.msg == "non-coin row skipped"]  # type: ignore[attr-defined]
+        assert skipped == ["coinmarketcap-20-index-dtf"]
+        assert (summary.listed, summary.skipped, summary.rejected) == (106, 1, 2)
