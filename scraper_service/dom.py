@@ -287,9 +287,10 @@ def read_figure(cell: Tag, read: Callable[[str], Reading], money: bool) -> Readi
     """The figure a money or amount cell shows, at the most precise it shows it.
 
     Each element's text is read on its own; with ``money``, figures with a currency
-    token win over those without (a volume's coin units). A full figure wins over an
-    abbreviated one; two different full figures are an error. A cell whose figure is
-    split across elements is read as one text. Raises NumberFormatError.
+    token win over those without (a volume's coin units). A full figure wins over the
+    abbreviated ones it agrees with; figures that disagree are an error (they are not
+    one amount). A cell whose figure is split across elements is read as one text.
+    Raises NumberFormatError.
     """
     readings: list[tuple[str, Reading]] = []
     for block in _blocks(cell):
@@ -304,10 +305,12 @@ def read_figure(cell: Tag, read: Callable[[str], Reading], money: bool) -> Readi
     if not readings:
         return read(cell_text(cell))
     full = [r for _, r in readings if r.step is None] or [r for _, r in readings]
-    if len({r.value for r in full}) > 1:
+    best = full[0]
+    assert best.value is not None, "readings hold values only"
+    if any(r.value is not None and abs(r.value - best.value) > (r.step or 0) for _, r in readings):
         shown = ", ".join(repr(block) for block, _ in readings)
         raise NumberFormatError(f"several different figures: {shown}")
-    return full[0]
+    return best
 
 
 def _read_percent(cell: Tag) -> Reading:

@@ -164,7 +164,8 @@ def parse_page(
     table = find_table(soup)
     rows = parse_table(table) if table is not None else []
     table_slugs = frozenset(r.slug for r in rows if r.slug)
-    listing = parse_next_data(next_data_text(soup), table_slugs)
+    table_currency = next((r.currency for r in rows if r.currency), None)
+    listing = parse_next_data(next_data_text(soup), table_slugs, table_currency)
     if not rows and (listing is None or not listing.coins):
         raise LayoutNotFound(
             "no listing found: no <table> with class 'cmc-table' having rows, and no coin list "
@@ -174,8 +175,7 @@ def parse_page(
     if page is None:
         active = _ACTIVE_PAGE.search(html)
         page = int(active.group(1)) if active else (listing.page if listing and listing.page else 1)
-    currency = listing.currency if listing else None
-    currency = currency or next((r.currency for r in rows if r.currency), None) or "USD"
+    currency = (listing.currency if listing else None) or table_currency or "USD"
     merged = reconcile(rows, listing)
     fixed = {"source": source, "scraped_at": scraped_at, "currency": currency, "page": page}
     quotes: list[QuoteV1] = []

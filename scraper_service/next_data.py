@@ -92,8 +92,9 @@ def _is_coin(obj: Any) -> bool:
 
 
 def _quote_block(entry: dict[str, Any], currency: str | None) -> dict[str, Any] | None:
-    """The entry's quote values in ``currency`` (else USD, else its only quote)."""
-    wanted = [c for c in (currency, "USD") if c]
+    """The entry's quote values in ``currency``; when the page does not say which, in USD
+    or in the only currency quoted. Never a quote in another currency than the page's."""
+    wanted = [currency or "USD"]
     for key in ("quote", "quotes"):
         block = entry.get(key)
         if isinstance(block, dict):
@@ -257,14 +258,15 @@ def _generation(candidate: _Candidate) -> str:
 
 
 def parse_next_data(
-    raw: str | None, table_slugs: frozenset[str] = frozenset()
+    raw: str | None, table_slugs: frozenset[str] = frozenset(), table_currency: str | None = None
 ) -> JsonListing | None:
     """The listing in a __NEXT_DATA__ script text, or None if it holds none.
 
     Of several coin lists (the listing, the spotlight lists beside it), the one
     sharing the most slugs with ``table_slugs`` (the rendered table's), then the
-    longest, is the listing. Never raises on bad input: unparseable JSON or no coin
-    list is None.
+    longest, is the listing. Its currency is the one the page JSON names, else
+    ``table_currency`` (what the table's money cells show). Never raises on bad
+    input: unparseable JSON or no coin list is None.
     """
     if not raw:
         return None
@@ -273,6 +275,7 @@ def parse_next_data(
     except ValueError:
         return None
     candidates, currency = _candidates(doc)
+    currency = currency or table_currency
     if not candidates:
         return None
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from scraper_service.dom import cell_text, find_table, next_data_text, page_soup
+import pytest
+from bs4 import Tag
+
+from scraper_service.dom import cell_text, find_table, next_data_text, page_soup, read_figure
+from scraper_service.numbers import NumberFormatError, Reading, read_money
 
 # Namespaced inline SVG, void and unclosed tags, React's comments splitting text, entities.
 TRICKY = """<html><body><div><p>outside</p></div><table class="x  cmc-table "><tbody><tr>
@@ -50,3 +54,38 @@ def test_next_data_is_found_inside_a_table_left_open() -> None:
 
 def test_a_page_without_the_script_has_no_next_data() -> None:
     assert next_data_text(page_soup("<table class='cmc-table'></table>")) is None
+
+
+def _cell(html: str) -> Tag:
+    cell = page_soup(f"<table><tr><td>{html}</td></tr></table>").find("td")
+    assert isinstance(cell, Tag)
+    return cell
+
+
+@pytest.mark.parametrize(
+    ("html", "value", "step"),
+    [
+        ("<span>$27.61B</span><span>$27,606,831,198</span>", 27_606_831_198, None),
+        (
+            '<p><span>$2.1T</span><span data-nosnippet="true">$2,097,047,168,150</span></p>',
+            2_097_047_168_150,
+            None,
+        ),
+        ("<span>$1.28T</span>", 1.28e12, 1e10),
+        ("<a><p>$64,530,207,815</p></a><div><p>612.96K BTC</p></div>", 64_530_207_815, None),
+        ("<a><p>$5.31B</p></a><div><p>612.96K</p> BTC</div>", 5.31e9, 1e7),
+        ("$<!-- -->4<!-- -->51.19", 451.19, None),
+        ("--", None, None),
+    ],
+)
+def test_a_money_cell_yields_its_most_precise_figure_in_the_page_currency(
+    html: str, value: float | None, step: float | None
+) -> None:
+    assert read_figure(_cell(html), read_money, money=True) == Reading(value, step)
+
+
+def test_figures_that_are_not_one_amount_are_an_error() -> None:
+    with pytest.raises(NumberFormatError, match="several different figures"):
+        read_figure(_cell("<span>$1.00B</span><span>$5,000,000</span>"), read_money, money=True)
+    with pytest.raises(NumberFormatError, match="several different figures"):
+        read_figure(_cell("<span>$1,000</span><span>$2,000</span>"), read_money, money=True)

@@ -202,6 +202,21 @@ def test_every_json_generation_gives_identity_and_values(
         assert decoded.values["max_supply"] == coin.max_supply
 
 
+def test_a_json_quote_in_another_currency_than_the_page_is_never_used() -> None:
+    doc = next_data(COINS, PageSpec(currency="EUR"))
+    for query in doc["props"]["dehydratedState"]["queries"]:
+        for entry in (
+            query["state"]["data"].get("data", {}).get("listing", {}).get("cryptoCurrencyList", [])
+        ):
+            entry["quotes"] = [q for q in entry["quotes"] if q["name"] != "EUR"]
+            entry["quotes"].append({"name": "USD", "price": 1.0})
+    listing = parse_next_data(json.dumps(doc))
+    assert listing is not None
+    assert listing.currency == "EUR"
+    assert all(c.values["price"] is None for c in listing.coins)
+    assert {c.errors["price"] for c in listing.coins} == {"no quote in EUR"}
+
+
 def test_the_listing_is_the_coin_list_sharing_the_table_slugs() -> None:
     spec = PageSpec()
     doc = next_data(COINS, spec)
