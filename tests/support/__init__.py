@@ -1,1 +1,1 @@
-"""Test support shared by the integration and chaos suites."""
+"""Test support shared by the unit, integration and chaos suites."""

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cryptoviz_core.schema import QuoteV1, decode_quote
 from scraper_service.exceptions import LayoutNotFound, PageRefused
 from scraper_service.listing import parse_page
+from tests.support.listing_pages import listing_rows
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cmc"
 PAGES = [
@@ -95,14 +96,6 @@ GARBAGE = st.sampled_from(
 )
 
 
-def _rows(soup: BeautifulSoup) -> list[Tag]:
-    table = soup.find("table", class_=lambda c: bool(c) and "cmc-table" in c)
-    assert isinstance(table, Tag)
-    body = table.find("tbody")
-    assert isinstance(body, Tag)
-    return body.find_all("tr", recursive=False)
-
-
 def _swap_contents(a: Tag, b: Tag) -> None:
     first, second = [c.extract() for c in list(a.contents)], [c.extract() for c in list(b.contents)]
     for child in second:
@@ -128,7 +121,7 @@ def test_a_broken_row_is_rejected_or_valid_and_never_touches_the_others(
     row_index: int, kind: str, pick: int, garbage: str
 ) -> None:
     soup = BeautifulSoup(ROWS_PAGE, "lxml")
-    row = _rows(soup)[row_index]
+    row = listing_rows(soup)[row_index]
     slug = _slug(row)
     cells = row.find_all("td", recursive=False)
     i, j = pick % len(cells), (pick // len(cells)) % len(cells)
@@ -182,7 +175,7 @@ def test_truncated_page_json_never_crashes_the_parser(fraction: float) -> None:
 
 def test_a_huge_page_parses_in_bounded_time_with_unique_valid_quotes() -> None:
     soup = BeautifulSoup(ROWS_PAGE, "lxml")
-    rows = _rows(soup)
+    rows = listing_rows(soup)
     body = rows[0].parent
     assert body is not None
     for _ in range(40):  # 4,100 rows, about 40 times a real page
@@ -200,7 +193,7 @@ def test_a_huge_page_parses_in_bounded_time_with_unique_valid_quotes() -> None:
 def test_a_rank_in_unicode_digits_is_not_taken_for_a_number() -> None:
     # Found by the mutation test above: "₅2".isdigit() is True but int() refuses it.
     soup = BeautifulSoup(ROWS_PAGE, "lxml")
-    row = _rows(soup)[0]
+    row = listing_rows(soup)[0]
     row.find_all("td", recursive=False)[1].string = "₅2"
     result = parse_page(str(soup), source="coinmarketcap", scraped_at=SCRAPED_AT)
     quotes = {q.slug: q for q in result.quotes}

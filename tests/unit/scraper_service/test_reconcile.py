@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scraper_service.__main__ import main
 from scraper_service.listing import PageResult, parse_page
 from scraper_service.next_data import parse_next_data
+from tests.support.listing_pages import listing_rows
 from tools.replay.markup import (
     COLUMNS,
     INDEX_COIN,
@@ -49,18 +50,10 @@ def _page(**spec: Any) -> str:
     return render_page(COINS, PageSpec(**spec))[0]
 
 
-def _rows(soup: BeautifulSoup) -> list[Tag]:
-    table = soup.find("table", class_=lambda c: bool(c) and "cmc-table" in c)
-    assert isinstance(table, Tag)
-    body = table.find("tbody")
-    assert isinstance(body, Tag)
-    return body.find_all("tr", recursive=False)
-
-
 def _set_cell(html: str, row: int, field: str, text: str) -> str:
     soup = BeautifulSoup(html, "lxml")
     column = [key for _, key in COLUMNS].index(field)
-    _rows(soup)[row].find_all("td", recursive=False)[column].string = text
+    listing_rows(soup)[row].find_all("td", recursive=False)[column].string = text
     return str(soup)
 
 
@@ -252,7 +245,7 @@ def test_a_json_entry_ranked_nowhere_is_not_a_coin_either() -> None:
     spec = PageSpec(index_row=True)
     html = render_page(COINS, spec)[0]
     soup = BeautifulSoup(html, "lxml")
-    _rows(soup)[0].decompose()  # the index only in the JSON now
+    listing_rows(soup)[0].decompose()  # the index only in the JSON now
     result = _parse(str(soup))
     assert result.non_coins == [INDEX_COIN.slug]
     assert INDEX_COIN.slug not in {q.slug for q in result.quotes}
@@ -321,7 +314,7 @@ MUTATION = st.tuples(
 @given(st.sampled_from(sorted(PAGES)), st.lists(MUTATION, min_size=1, max_size=6))
 def test_a_coin_with_valid_json_is_never_lost(variant: str, mutations: list[Any]) -> None:
     soup = BeautifulSoup(PAGES[variant], "lxml")
-    rows = _rows(soup)
+    rows = listing_rows(soup)
     for row_index, cell_index, kind, text, other in mutations:
         row = rows[row_index + int(VARIANTS[variant].index_row)]
         cells = row.find_all("td", recursive=False)
