@@ -22,9 +22,11 @@ os-packages:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	# The project itself, editable, for the `cryptoviz` command (.venv/bin/cryptoviz).
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 stack-artifacts: venv
@@ -33,7 +35,7 @@ stack-artifacts: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy cryptoviz_core devstack scraper_service indexer_service ia_module pipeline_runner \
+	$(PY) -m mypy cryptoviz cryptoviz_core devstack scraper_service indexer_service ia_module pipeline_runner \
 		kibana deploy bench tools
 
 # The fault scenarios (make chaos) are left out: they take longer than the whole

@@ -6,35 +6,22 @@ Users asked for two; the README says what that costs.
 
 from __future__ import annotations
 
-import re
-import socket
 from pathlib import Path
 
+from cryptoviz import zookeeper as four_letter_words
+
 FOUR_LETTER_TIMEOUT_S = 2.0
-SERVING = re.compile(r"^Mode: (leader|follower|standalone)$", re.MULTILINE)
 MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
 
 def four_letter(port: int, command: str, host: str = "127.0.0.1") -> str:
     """Send a four-letter word (``srvr``, ``dump``…) and return the whole answer."""
-    with socket.create_connection((host, port), timeout=FOUR_LETTER_TIMEOUT_S) as conn:
-        conn.sendall(command.encode())
-        chunks = []
-        while chunk := conn.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
+    return four_letter_words.four_letter(f"{host}:{port}", command, FOUR_LETTER_TIMEOUT_S)
 
 
 def mode(port: int) -> str | None:
-    """``leader``, ``follower`` or ``standalone`` when the node serves requests, else None.
-
-    ``ruok`` answers ``imok`` even without a quorum; ``srvr`` does not lie.
-    """
-    try:
-        match = SERVING.search(four_letter(port, "srvr"))
-    except OSError:
-        return None
-    return match.group(1) if match else None
+    """``leader``, ``follower`` or ``standalone`` when the local node serves requests, else None."""
+    return four_letter_words.mode(f"127.0.0.1:{port}", FOUR_LETTER_TIMEOUT_S)
 
 
 def serves(port: int) -> bool:

@@ -37,13 +37,6 @@ def test_kafka_config_is_loopback_and_needs_explicit_topics(tmp_path: Path) -> N
     assert "offsets.topic.replication.factor=1" in text
 
 
-def test_srvr_mode_parsing() -> None:
-    assert zookeeper.SERVING.search("Zookeeper version: 3.8.4\nMode: follower\nNode count: 5\n")
-    assert not zookeeper.SERVING.search(
-        "This ZooKeeper instance is not currently serving requests\n"
-    )
-
-
 def test_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
