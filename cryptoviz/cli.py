@@ -149,7 +149,7 @@ def topics_describe(app: App, topic: str, as_json: bool) -> None:
     if as_json:
         app.json({"topic": topic, "partitions": rows, "configs": configs})
         return
-    app.out.print(f"[bold]{topic}[/]: {len(partitions)} partitions")
+    click.echo(f"{topic}: {len(partitions)} partitions")
     app.out.print(render.rows_table(rows))
     app.out.print(
         render.rows_table(
@@ -189,7 +189,7 @@ def topics_create(
     app.kafka.create(topic, partitions, replication_factor, configs)
     shown = render.topic_configs(app.kafka.configs(topic))
     settings = ", ".join(f"{k}={v}" for k, v in shown.items())
-    app.out.print(
+    click.echo(
         f"created topic {topic}: {partitions} partitions, replication factor "
         f"{replication_factor}, {settings}"
     )
@@ -209,7 +209,7 @@ def topics_delete(app: App, topic: str, yes: bool) -> None:
             f"deleting topic {topic!r} deletes its {held} messages: add --yes to confirm"
         )
     app.kafka.delete(topic)
-    app.out.print(f"deleted topic {topic}")
+    click.echo(f"deleted topic {topic}")
 
 
 # -- messages ------------------------------------------------------------------
@@ -236,7 +236,7 @@ def produce(app: App, topic: str, key: str | None, source: TextIO, raw: bool) ->
     app.kafka.describe(topic)  # an unknown topic is named before reading any input
     outgoing = messages.prepare(source, quotes=topic == app.indexer.topic and not raw, key=key)
     sent = app.kafka.produce(topic, outgoing)
-    app.out.print(f"produced {sent} messages to {topic}")
+    click.echo(f"produced {sent} messages to {topic}")
 
 
 def _starts(
@@ -345,7 +345,7 @@ def dlq_list(app: App, reason: str | None, samples: int, as_json: bool) -> None:
         app.json([g.to_dict() for g in groups])
         return
     if not groups:
-        app.out.print(
+        click.echo(
             f"no dead letters in {app.indexer.dlq_topic}"
             + (f" with reason {reason}" if reason else "")
         )
@@ -385,11 +385,11 @@ def dlq_replay(app: App, reason: str | None, dry_run: bool, as_json: bool) -> No
     if as_json:
         app.json(summary)
     elif dry_run:
-        app.out.print(
+        click.echo(
             f"would replay {len(plan)} messages to {', '.join(targets)} (dry run: nothing sent)"
         )
     else:
-        app.out.print(f"replayed {sent} messages to {', '.join(targets)}")
+        click.echo(f"replayed {sent} messages to {', '.join(targets)}")
 
 
 # -- reindex -------------------------------------------------------------------
@@ -440,7 +440,7 @@ def reindex(app: App, from_beginning: bool, since: str | None, as_json: bool) ->
         return
     app.out.print(render.rows_table(rows, title=f"group {group} on {topic}"))
     total = sum(latest[p] - after[p] for p in partitions)
-    app.out.print(
+    click.echo(
         f"rewound: the indexer will re-read {total} messages when it starts "
         "(`docker compose start indexer`)"
     )
