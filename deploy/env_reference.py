@@ -29,6 +29,7 @@ from pydantic import AliasChoices, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from cryptoviz.settings import CliSettings
 from cryptoviz_core.settings import ServiceSettings
 from devstack.settings import DevstackSettings
 from ia_module.settings import IASettings
@@ -53,6 +54,7 @@ SECTIONS: tuple[tuple[str, type[BaseSettings]], ...] = (
     ("Indexer (indexer_service/settings.py)", IndexerSettings),
     ("IA (ia_module/settings.py)", IASettings),
     ("Local runner, python -m pipeline_runner (pipeline_runner/settings.py)", RunSettings),
+    ("Operator command, cryptoviz (cryptoviz/settings.py)", CliSettings),
     ("Local stack, python -m devstack (devstack/settings.py)", DevstackSettings),
 )
 

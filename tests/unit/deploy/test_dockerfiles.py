@@ -17,6 +17,8 @@ IMAGES = {
     "Dockerfile.indexer": "indexer_service",
     "Dockerfile.ia": "ia_module",
 }
+# What an image copies besides its own package: the indexer's carries the operator command.
+EXTRA_COPIES = {"indexer_service": {"pyproject.toml", "cryptoviz"}}
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
@@ -46,6 +48,7 @@ def image_problems(text: str, package: str) -> list[str]:
         "cryptoviz_core",
         package,
         "deploy/healthcheck.py",
+        *EXTRA_COPIES.get(package, ()),
     }
     if copied != expected:
         found.append(f"copies {sorted(copied)}, expected {sorted(expected)}")

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[3]
 SERVICES = ("scraper_service", "indexer_service", "ia_module")
 # Run by every image besides the service itself (see the Dockerfiles).
 IMAGE_EXTRAS = (ROOT / "deploy" / "healthcheck.py",)
-OUR_PACKAGES = {"cryptoviz_core", *SERVICES}
+# Packages an image carries besides its service's: the indexer's has the operator command.
+IMAGE_PACKAGES = {"indexer_service": ("cryptoviz",)}
+OUR_PACKAGES = {"cryptoviz_core", "cryptoviz", *SERVICES}
 
 
 def pinned() -> dict[str, str]:
@@ -47,9 +49,10 @@ def _module_file(module: str) -> Path | None:
 
 
 def third_party_imports(service: str) -> set[str]:
-    """Top-level names imported by the code an image runs: its package, the cryptoviz_core
-    modules that package reaches, and the image's extra scripts."""
-    queue = [*sorted((ROOT / service).rglob("*.py")), *IMAGE_EXTRAS]
+    """Top-level names imported by the code an image runs: its packages, the cryptoviz_core
+    modules they reach, and the image's extra scripts."""
+    packages = (service, *IMAGE_PACKAGES.get(service, ()))
+    queue = [*(p for pkg in packages for p in sorted((ROOT / pkg).rglob("*.py"))), *IMAGE_EXTRAS]
     seen: set[Path] = set()
     names: set[str] = set()
     while queue:
