@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from cryptoviz.errors import CliError
 from cryptoviz_core.schema import SchemaError, decode_quote
+from indexer_service.batch import Record as ConsumedRecord
 
 
 @dataclass(frozen=True)
@@ -93,23 +94,11 @@ def from_millis(millis: int) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Record(Protocol):
-    """What the command reads of a consumed record (kafka-python's ConsumerRecord)."""
+class Record(ConsumedRecord, Protocol):
+    """A consumed record as the command reads it: the indexer's view, plus the timestamp."""
 
     @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
     def timestamp(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Sequence[tuple[str, bytes | None]]: ...
 
 
 def text(raw: bytes | None) -> str | None:
