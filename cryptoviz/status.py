@@ -36,124 +36,115 @@ def gather(
     """Every check and figure of `status`, read now."""
     report = health.Report()
     now = datetime.now(UTC)
-    now_ms = to_millis(now)
-
-    kafka_error = None
-    try:
-        kafka.admin().describe_cluster()
-    except CliError as err:
-        kafka_error = str(err)
-    report.checks.append(health.server("kafka", kafka.address, kafka_error))
-    kafka_up = kafka_error is None
-
-    connect = cli.zookeeper_connect
-    if connect is None and kafka_up:
-        connect = _read(report, "ZooKeeper addresses from the broker", kafka.zookeeper_connect)
-    if connect is None:
-        report.checks.append(
-            health.unknown("zookeeper", "?", "Kafka is down: set CLI_ZOOKEEPER_CONNECT")
-        )
-    else:
-        for n, address in enumerate(connect.split(","), 1):
-            address = address.strip().split("/")[0]
-            mode, why = zookeeper.probe(address, cli.timeout_s)
-            report.checks.append(health.zookeeper(f"zookeeper{n}", address, mode, why))
-
-    es_error = None
-    try:
-        colour = elastic.health()
-        if colour == "red":
-            es_error = "cluster health red: a primary shard is unassigned"
-    except CliError as err:
-        es_error = str(err)
-    report.checks.append(
-        health.server(
-            "elasticsearch", elastic.address, es_error, f"up ({colour})" if not es_error else "up"
-        )
-    )
-    es_up = es_error is None
-
+    kafka_up = _kafka(report, kafka)
+    _zookeeper(report, cli, kafka if kafka_up else None)
+    es_up = _elasticsearch(report, elastic)
     if kafka_up:
-        partitions = _read(
-            report, f"topic {indexer.topic}", lambda: kafka.partitions(indexer.topic)
-        )
-        newest_ms = None
-        if partitions:
-            stamps = _read(
-                report, "newest message", lambda: kafka.newest_timestamp(indexer.topic, partitions)
-            )
-            newest_ms = health.newest(stamps or [])
-            _, latest = kafka.bounds(indexer.topic, partitions)
-            committed = _read(
-                report,
-                f"offsets of group {indexer.consumer_group}",
-                lambda: kafka.committed(indexer.consumer_group, indexer.topic),
-            )
-            if committed is not None:
-                report.lag = offsets.lag(latest, committed)
-        report.checks.append(
-            health.fresh(
-                "scraper",
-                f"topic {indexer.topic}",
-                health.age_s(now_ms, newest_ms),
-                cli.scraper_max_age_s,
-                "quote published",
-            )
-        )
-        members = _read(
-            report, f"group {indexer.consumer_group}", lambda: kafka.members(indexer.consumer_group)
-        )
-        if members is None:
-            report.checks.append(
-                health.unknown("indexer", f"group {indexer.consumer_group}", "group unreadable")
-            )
-        else:
-            report.checks.append(health.members("indexer", indexer.consumer_group, len(members)))
-        report.dead_letters_last_hour = _read(
-            report,
-            f"topic {indexer.dlq_topic}",
-            lambda: _dead_letters_since(
-                kafka, indexer.dlq_topic, to_millis(now - timedelta(hours=1))
-            ),
-        )
+        _kafka_services(report, cli, indexer, kafka, now)
     else:
-        for name, where in (("scraper", f"topic {indexer.topic}"), ("indexer", "group")):
-            report.checks.append(health.unknown(name, where, "Kafka is down"))
-
+        report.checks.append(health.unknown("scraper", f"topic {indexer.topic}", "Kafka is down"))
+        group = f"group {indexer.consumer_group}"
+        report.checks.append(health.unknown("indexer", group, "Kafka is down"))
     if es_up:
-        quotes = f"{indexer.index_prefix}-*"
-        report.documents = _read(
-            report,
-            "documents per index",
-            lambda: elastic.documents(
-                [quotes, f"{cli.predictions_index}*", f"{cli.metrics_index}*"]
-            ),
-        )
-        newest_quote = _read(report, "newest quote", lambda: elastic.newest(quotes, "scraped_at"))
-        if newest_quote is not None:
-            report.newest_quote_age_s = round((now - newest_quote).total_seconds(), 1)
-        report.forecasts = _read(report, "forecasts", lambda: elastic.count(cli.predictions_index))
-        issued = _read(
-            report, "newest forecast", lambda: elastic.newest(cli.predictions_index, "issued_at")
-        )
-        issued_ms = None if issued is None else to_millis(issued)
-        report.checks.append(
-            health.fresh(
-                "ia",
-                f"index {cli.predictions_index}",
-                health.age_s(now_ms, issued_ms),
-                cli.ia_max_age_s,
-                "forecast issued",
-            )
-        )
+        _elastic_figures(report, cli, indexer, elastic, now)
     else:
-        report.checks.append(
-            health.unknown("ia", f"index {cli.predictions_index}", "Elasticsearch is down")
-        )
+        where = f"index {cli.predictions_index}"
+        report.checks.append(health.unknown("ia", where, "Elasticsearch is down"))
     return report
 
 
-def _dead_letters_since(kafka: Kafka, topic: str, millis: int) -> int:
+def _kafka(report: health.Report, kafka: Kafka) -> bool:
+    error = None
+    try:
+        kafka.admin().describe_cluster()
+    except CliError as err:
+        error = str(err)
+    report.checks.append(health.server("kafka", kafka.address, error))
+    return error is None
+
+
+def _zookeeper(report: health.Report, cli: CliSettings, kafka: Kafka | None) -> None:
+    """Each node named in CLI_ZOOKEEPER_CONNECT, else in the broker's own configuration."""
+    connect: str | None = cli.zookeeper_connect
+    if connect is None and kafka is not None:
+        connect = _read(report, "ZooKeeper addresses from the broker", kafka.zookeeper_connect)
+    if connect is None:
+        unknown = "the broker did not say where it is: set CLI_ZOOKEEPER_CONNECT"
+        report.checks.append(health.unknown("zookeeper", "?", unknown))
+        return
+    for n, address in enumerate(connect.split(","), 1):
+        address = address.strip().split("/")[0]  # a chroot follows the last address
+        mode, why = zookeeper.probe(address, cli.timeout_s)
+        report.checks.append(health.zookeeper(f"zookeeper{n}", address, mode, why))
+
+
+def _elasticsearch(report: health.Report, elastic: Elastic) -> bool:
+    error, state = None, "up"
+    try:
+        colour = elastic.health()
+        state = f"up ({colour})"
+        if colour == "red":
+            error = "cluster health red: a primary shard is unassigned"
+    except CliError as err:
+        error = str(err)
+    report.checks.append(health.server("elasticsearch", elastic.address, error, state))
+    return error is None
+
+
+def _kafka_services(
+    report: health.Report, cli: CliSettings, indexer: IndexerSettings, kafka: Kafka, now: datetime
+) -> None:
+    """The scraper (newest message), the indexer (group members), lag and dead letters."""
+    topic, group = indexer.topic, indexer.consumer_group
+    partitions = _read(report, f"topic {topic}", lambda: kafka.partitions(topic)) or []
+    stamps = _read(report, "newest message", lambda: kafka.newest_timestamp(topic, partitions))
+    newest_ms = health.newest(stamps or [])
+    age = health.age_s(to_millis(now), newest_ms)
+    report.checks.append(
+        health.fresh("scraper", f"topic {topic}", age, cli.scraper_max_age_s, "quote published")
+    )
+    members = _read(report, f"group {group}", lambda: kafka.members(group))
+    if members is None:
+        report.checks.append(health.unknown("indexer", f"group {group}", "group unreadable"))
+    else:
+        report.checks.append(health.members("indexer", group, len(members)))
+    if partitions:
+        report.lag = _read(
+            report,
+            f"lag of group {group}",
+            lambda: offsets.lag(kafka.bounds(topic, partitions)[1], kafka.committed(group, topic)),
+        )
+    since = to_millis(now - timedelta(hours=1))
+    report.dead_letters_last_hour = _read(
+        report,
+        f"topic {indexer.dlq_topic}",
+        lambda: _counted_since(kafka, indexer.dlq_topic, since),
+    )
+
+
+def _counted_since(kafka: Kafka, topic: str, millis: int) -> int:
     partitions = kafka.partitions(topic)
     _, latest = kafka.bounds(topic, partitions)
     return offsets.counted_since(latest, kafka.at_time(topic, partitions, millis))
+
+
+def _elastic_figures(
+    report: health.Report,
+    cli: CliSettings,
+    indexer: IndexerSettings,
+    elastic: Elastic,
+    now: datetime,
+) -> None:
+    """Documents per index, the newest quote, and the IA (its newest forecast)."""
+    quotes, forecasts = f"{indexer.index_prefix}-*", cli.predictions_index
+    patterns = [quotes, f"{forecasts}*", f"{cli.metrics_index}*"]
+    report.documents = _read(report, "documents per index", lambda: elastic.documents(patterns))
+    newest_quote = _read(report, "newest quote", lambda: elastic.newest(quotes, "scraped_at"))
+    if newest_quote is not None:
+        report.newest_quote_age_s = round((now - newest_quote).total_seconds(), 1)
+    report.forecasts = _read(report, "forecasts", lambda: elastic.count(forecasts))
+    issued = _read(report, "newest forecast", lambda: elastic.newest(forecasts, "issued_at"))
+    age = None if issued is None else max(0.0, (now - issued).total_seconds())
+    report.checks.append(
+        health.fresh("ia", f"index {forecasts}", age, cli.ia_max_age_s, "forecast issued")
+    )
