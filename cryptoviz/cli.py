@@ -17,14 +17,13 @@ from typing import Any, TextIO
 
 import click
 from kafka.admin import OffsetSpec, OffsetTimestamp
-from pydantic import ValidationError
 from rich.console import Console
 
 from cryptoviz import dead_letters, messages, offsets, render
 from cryptoviz.elastic_io import Elastic
 from cryptoviz.errors import CliError
 from cryptoviz.kafka_io import Kafka
-from cryptoviz.settings import CliSettings, load
+from cryptoviz.settings import Settings
 from cryptoviz.status import gather
 from indexer_service.settings import IndexerSettings
 
@@ -35,22 +34,26 @@ JSON_HELP = "Print JSON instead of a table, for scripts."
 class App:
     """What every subcommand shares: settings read once, clients made on first use."""
 
-    settings: CliSettings
-    indexer: IndexerSettings
+    settings: Settings
     out: Console = field(default_factory=lambda: Console(highlight=False))
     _kafka: Kafka | None = None
     _elastic: Elastic | None = None
 
     @property
+    def indexer(self) -> IndexerSettings:
+        """The indexer's topics, group and index prefix: what the command works on."""
+        return self.settings.indexer
+
+    @property
     def kafka(self) -> Kafka:
         if self._kafka is None:
-            self._kafka = Kafka(self.settings, self.settings.timeout_s)
+            self._kafka = Kafka(self.settings.cli, self.settings.cli.timeout_s)
         return self._kafka
 
     @property
     def elastic(self) -> Elastic:
         if self._elastic is None:
-            self._elastic = Elastic(self.settings, self.settings.timeout_s)
+            self._elastic = Elastic(self.settings.cli, self.settings.cli.timeout_s)
         return self._elastic
 
     def close(self) -> None:
@@ -66,13 +69,6 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-def _settings_error(err: ValidationError) -> str:
-    problems = "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors()
-    )
-    return f"invalid settings: {problems}"
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cryptoviz", message="%(prog)s %(version)s")
 @click.pass_context
@@ -82,11 +78,7 @@ def cli(ctx: click.Context) -> None:
     Reads the same settings as the services (KAFKA_*, ELASTICSEARCH_*, INDEXER_*,
     from the environment, then .env). Start with `cryptoviz status`.
     """
-    try:
-        cli_settings, indexer = load()
-    except ValidationError as err:
-        raise CliError(_settings_error(err)) from None
-    app = App(cli_settings, indexer)
+    app = App(Settings.load())
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -458,7 +450,7 @@ def status(app: App, as_json: bool) -> int:
 
     Exits 1 when something is down, with the fix in one line per problem.
     """
-    report = gather(app.settings, app.indexer, app.kafka, app.elastic)
+    report = gather(app.settings, app.kafka, app.elastic)
     if as_json:
         app.json(report.to_dict())
     else:

@@ -15,7 +15,8 @@ from cryptoviz.elastic_io import Elastic
 from cryptoviz.errors import CliError
 from cryptoviz.kafka_io import Kafka
 from cryptoviz.messages import to_millis
-from cryptoviz.settings import CliSettings
+from cryptoviz.settings import CliSettings, ForecastIndices, Settings
+from cryptoviz_core.names import quotes_index_pattern
 from indexer_service.settings import IndexerSettings
 
 T = TypeVar("T")
@@ -30,10 +31,9 @@ def _read(report: health.Report, what: str, read: Callable[[], T]) -> T | None:
         return None
 
 
-def gather(
-    cli: CliSettings, indexer: IndexerSettings, kafka: Kafka, elastic: Elastic
-) -> health.Report:
+def gather(settings: Settings, kafka: Kafka, elastic: Elastic) -> health.Report:
     """Every check and figure of `status`, read now."""
+    cli, indexer, forecasts = settings.cli, settings.indexer, settings.forecasts
     report = health.Report()
     now = datetime.now(UTC)
     kafka_up = _kafka(report, kafka)
@@ -46,9 +46,9 @@ def gather(
         group = f"group {indexer.consumer_group}"
         report.checks.append(health.unknown("indexer", group, "Kafka is down"))
     if es_up:
-        _elastic_figures(report, cli, indexer, elastic, now)
+        _elastic_figures(report, cli, indexer, forecasts, elastic, now)
     else:
-        where = f"index {cli.predictions_index}"
+        where = f"index {forecasts.predictions_index}"
         report.checks.append(health.unknown("ia", where, "Elasticsearch is down"))
     return report
 
@@ -132,12 +132,13 @@ def _elastic_figures(
     report: health.Report,
     cli: CliSettings,
     indexer: IndexerSettings,
+    ia: ForecastIndices,
     elastic: Elastic,
     now: datetime,
 ) -> None:
     """Documents per index, the newest quote, and the IA (its newest forecast)."""
-    quotes, forecasts = f"{indexer.index_prefix}-*", cli.predictions_index
-    patterns = [quotes, f"{forecasts}*", f"{cli.metrics_index}*"]
+    quotes, forecasts = quotes_index_pattern(indexer.index_prefix), ia.predictions_index
+    patterns = [quotes, f"{forecasts}*", f"{ia.metrics_index}*"]
     report.documents = _read(report, "documents per index", lambda: elastic.documents(patterns))
     newest_quote = _read(report, "newest quote", lambda: elastic.newest(quotes, "scraped_at"))
     if newest_quote is not None:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cryptoviz.cli import cli, main
-from cryptoviz.settings import CliSettings
+from cryptoviz.settings import Settings
 from cryptoviz_core.names import PREDICTIONS_INDEX
 
 
@@ -79,13 +79,16 @@ def test_invalid_settings_are_named(
 
 
 def test_settings_read_the_services_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert CliSettings().predictions_index == PREDICTIONS_INDEX
+    assert Settings.load().forecasts.predictions_index == PREDICTIONS_INDEX
     monkeypatch.setenv("IA_PREDICTIONS_INDEX", "p")
+    monkeypatch.setenv("INDEXER_CONSUMER_GROUP", "g")
     monkeypatch.setenv("CLI_ZOOKEEPER_CONNECT", "zk1:2181,zk2:2181")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
-    settings = CliSettings()
-    assert (settings.predictions_index, settings.zookeeper_connect) == ("p", "zk1:2181,zk2:2181")
-    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    settings = Settings.load()
+    assert settings.forecasts.predictions_index == "p"
+    assert settings.indexer.consumer_group == "g"
+    assert settings.cli.zookeeper_connect == "zk1:2181,zk2:2181"
+    assert settings.cli.kafka_bootstrap_servers == "kafka:9092"
 
 
 def test_the_entry_point_and_python_m_are_the_same_command() -> None:
