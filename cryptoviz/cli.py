@@ -70,7 +70,6 @@ pass_app = click.make_pass_decorator(App)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="cryptoviz", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Operate a CryptoViz pipeline: topics, messages, dead letters, re-indexing, status.

@@ -18,7 +18,7 @@ IMAGES = {
     "Dockerfile.ia": "ia_module",
 }
 # What an image copies besides its own package: the indexer's carries the operator command.
-EXTRA_COPIES = {"indexer_service": {"pyproject.toml", "cryptoviz"}}
+EXTRA_COPIES = {"indexer_service": {"cryptoviz", "deploy/cryptoviz.sh"}}
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:

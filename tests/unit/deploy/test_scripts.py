@@ -1,4 +1,4 @@
-"""The provisioning shell scripts the one-shot services run pass ShellCheck."""
+"""The shell scripts of deploy/ (one-shot provisioning, the images' `cryptoviz`) pass ShellCheck."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
 
 def test_every_provisioning_script_is_checked() -> None:
     assert [p.name for p in SCRIPTS] == [
+        "cryptoviz.sh",
         "elasticsearch-setup.sh",
         "kafka-sasl-setup.sh",
         "kafka-topics.sh",
