@@ -114,8 +114,11 @@ def parser() -> argparse.ArgumentParser:
         help="rolling-origin backtest of every model on a CSV",
         description=(
             "Columns: timestamp (or date; naive times are UTC), slug or symbol (or ticker), "
-            "price (or close). Prints one row per model (MASE vs naive, sMAPE, 80% and 95% "
-            "coverage) and a last line naming the best model and its MASE."
+            "price (or close). A gap of more than IA_MAX_GAP_STEPS (3) missing steps splits a "
+            "coin's history; "
+            "every segment long enough is backtested. Prints one row per model (MASE vs "
+            "naive, sMAPE, 80% and 95% coverage, interval scores relative to naive's) and a "
+            "last line naming the best model and its MASE."
         ),
     )
     bt.add_argument("--csv", type=Path, required=True)
@@ -132,7 +135,10 @@ def parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES))
     bt.add_argument(
-        "--select-origins", type=int, default=3, help="origins of the per-coin selection (auto row)"
+        "--select-origins",
+        type=int,
+        default=IASettings.model_fields["backtest_origins"].default,
+        help="origins of the per-coin selection (auto row; default: the service's)",
     )
     add_chart_arguments(
         sub.add_parser("chart", help="PNG of a coin's price with the latest forecast and bands")

@@ -1,4 +1,11 @@
-"""The chart command: a coin's recent price with the latest forecast and its 80/95% bands."""
+"""The chart command: a coin's price with the latest forecast and its 80/95% bands.
+
+It draws what the service did: prices on the grid the forecast was made on
+(its ``step_seconds``), through the price the forecast started from at its
+``issued_at``, and the forecast and bands as a fan opening from that point.
+Prices that arrived after the forecast continue the price line, so the chart
+also shows how the forecast fared.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,8 @@ from ia_module.settings import IASettings
 from ia_module.store import ForecastStore
 
 DPI = 100
+# Price history drawn before the forecast's issue, in forecast horizons.
+HORIZONS_BEFORE = 6
 
 
 def latest_forecast(store: ForecastStore, slug: str) -> pd.DataFrame:
@@ -39,47 +48,74 @@ def latest_forecast(store: ForecastStore, slug: str) -> pd.DataFrame:
     return frame.sort_values("target_time")
 
 
+def price_line(grid_times: pd.DatetimeIndex, values: list[float], fc: pd.DataFrame) -> pd.Series:
+    """The price to draw: the grid, with the price the forecast started from at its issue
+    time (the step may have closed higher or lower after the forecast was made)."""
+    prices = pd.Series(values, index=grid_times, dtype=float)
+    if fc.empty or "last_price" not in fc:
+        return prices
+    issued = pd.Timestamp(fc["issued_at"].iloc[0])
+    prices[issued] = float(fc["last_price"].iloc[0])
+    return prices.sort_index()
+
+
+def fan(fc: pd.DataFrame, column: str, start: tuple[pd.Timestamp, float]) -> pd.Series:
+    """``column`` of the forecast, preceded by the point it starts from."""
+    series = pd.Series(fc[column].to_numpy(float), index=pd.DatetimeIndex(fc["target_time"]))
+    return pd.concat([pd.Series([start[1]], index=[start[0]]), series])
+
+
 def draw(
     settings: IASettings, store: ForecastStore, slug: str, out: Path, width: int, height: int
 ) -> Path:
     """Write the chart of ``slug`` to ``out`` (PNG). Raises NoData when the coin has no quotes."""
-    now = pd.Timestamp.now(tz="UTC").floor(settings.grid_step)
-    since = now - pd.Timedelta(hours=settings.history_hours)
+    fc = latest_forecast(store, slug)
+    step = settings.grid_step
+    since_limit = pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=settings.history_hours)
+    since = since_limit
+    if not fc.empty:
+        step = pd.Timedelta(seconds=int(fc["step_seconds"].iloc[0]))
+        issued = pd.Timestamp(fc["issued_at"].iloc[0])
+        since = max(since_limit, issued - HORIZONS_BEFORE * len(fc) * step)
+    now = pd.Timestamp.now(tz="UTC").floor(step)
     hist = fetch_recent(
         store.es,
         settings.quotes_index,
-        since,
+        since.floor(step),
         now,
-        settings.grid_step,
+        step,
         max_coins=1,
         backoff=store.backoff,
         slugs=[slug],
     ).get(slug)
     if hist is None or not hist.prices:
         raise NoData(f"{slug}: no quotes in the last {settings.history_hours:g} h")
-    grid = to_grid(
-        hist.times, hist.prices, settings.grid_step, max_gap_steps=settings.max_gap_steps
-    )
-    fc = latest_forecast(store, slug)
+    grid = to_grid(hist.times, hist.prices, step, max_gap_steps=settings.max_gap_steps)
+    prices = price_line(grid.times, list(grid.values), fc)
     fig, ax = plt.subplots(figsize=(width / DPI, height / DPI), dpi=DPI)
-    ax.plot(grid.times, grid.values, color="tab:blue", label=f"{hist.symbol} price")
+    ax.plot(prices.index, prices.to_numpy(), color="tab:blue", label=f"{hist.symbol} price")
     if not fc.empty:
         model = fc["model"].iloc[0]
+        issued = pd.Timestamp(fc["issued_at"].iloc[0])
+        start = (issued, float(prices[issued]))
         for level, alpha in ((95, 0.2), (80, 0.4)):
+            lo, hi = fan(fc, f"lo{level}", start), fan(fc, f"hi{level}", start)
             ax.fill_between(
-                fc["target_time"],
-                fc[f"lo{level}"],
-                fc[f"hi{level}"],
+                lo.index,
+                lo.to_numpy(),
+                hi.to_numpy(),
                 color="tab:orange",
                 alpha=alpha,
                 label=f"{level}% interval",
             )
-        ax.plot(fc["target_time"], fc["yhat"], color="tab:orange", label=f"forecast ({model})")
-    ax.set_xlabel("time (UTC)")
+        yhat = fan(fc, "yhat", start)
+        ax.plot(yhat.index, yhat.to_numpy(), color="tab:orange", label=f"forecast ({model})")
+        ax.axvline(issued, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(f"time (UTC), {step.total_seconds():g} s grid")
     ax.set_ylabel("price (USD)")
     ax.set_title(f"{slug}: price and forecast")
     ax.xaxis.set_major_formatter(
-        mdates.DateFormatter("%m-%d %H:%M", tz="UTC")  # type: ignore[no-untyped-call]
+        mdates.DateFormatter("%m-%d %H:%M:%S", tz="UTC")  # type: ignore[no-untyped-call]
     )
     ax.legend(loc="best")
     ax.grid(alpha=0.3)

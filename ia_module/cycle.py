@@ -1,7 +1,17 @@
 """One IA cycle: read quotes, forecast every coin, score matured predictions, write metrics, purge.
 
 `forecast_series` is the pure per-coin step (selection + forecasts), shared by
-the cycle and the benchmark; `run_cycle` wires it to Elasticsearch.
+the cycle and the benchmark; `cycle_docs` turns every coin's history into
+prediction documents; `run_cycle` wires them to Elasticsearch.
+
+A gap in a coin's quotes longer than ``ia_max_gap_steps`` splits its history
+(`resample`). Right after such a gap the coin still gets a forecast: naive
+needs only the last price, and its intervals come from the returns of the
+history before the gap (plus the few points since). Drift and ETS need
+``ia_min_points`` points of the current segment and wait for them. Each
+document says which history it used: ``history_from`` and ``train_points``
+for the point forecast, ``interval_from`` and ``interval_points`` for the bands,
+and ``last_price``, the price at ``issued_at`` the forecast starts from.
 """
 
 from __future__ import annotations
@@ -17,9 +27,9 @@ import pandas as pd
 
 from cryptoviz_core.schema import format_timestamp
 from ia_module.backtest import Selection, select_model
-from ia_module.history import fetch_recent
+from ia_module.history import CoinHistory, fetch_recent
 from ia_module.models import Forecast, ModelError, band_offsets, forecast
-from ia_module.resample import Grid, to_grid, too_short
+from ia_module.resample import Grid, to_grid
 from ia_module.scoring import score_predictions
 from ia_module.settings import IASettings
 from ia_module.store import ForecastStore, prediction_id
@@ -37,15 +47,25 @@ def selection_min_train(horizon: int, min_points: int) -> int:
 
 
 def forecast_series(
-    y: np.ndarray, models: Sequence[str], horizon: int, origins: int, min_points: int
+    y: np.ndarray,
+    models: Sequence[str],
+    horizon: int,
+    origins: int,
+    min_points: int,
+    earlier: Sequence[np.ndarray] = (),
 ) -> tuple[Selection, dict[str, Forecast]]:
     """Choose a model for ``y`` by rolling-origin backtest and forecast with every model.
 
-    A model that fails (ModelError) is left out of the forecasts and logged;
-    naive never fails. ``y`` must be positive, finite and at least ``horizon + 2`` long.
+    With fewer than ``min_points`` points (a coin just listed, or right after a
+    gap) only naive is forecast. ``earlier`` are the history segments before a
+    gap; they inform the intervals only. A model that fails (ModelError) is left
+    out and logged; naive never fails. Raises ValueError when ``y`` and
+    ``earlier`` together are too short for intervals (`band_offsets`).
     """
+    offsets = band_offsets(y, horizon, earlier)
+    if len(y) < min_points:
+        return Selection("naive"), {"naive": forecast("naive", y, horizon, offsets)}
     selection = select_model(y, models, horizon, origins, selection_min_train(horizon, min_points))
-    offsets = band_offsets(y, horizon)
     out: dict[str, Forecast] = {}
     for model in models:
         try:
@@ -67,6 +87,15 @@ def prediction_docs(
 ) -> list[dict[str, Any]]:
     """`crypto-predictions` docs: one per model and horizon step, issued at the last grid label."""
     issued_at = grid.times[-1]
+    oldest = grid.earlier[0] if grid.earlier else grid
+    history = {
+        "step_seconds": int(step.total_seconds()),
+        "last_price": float(grid.values[-1]),
+        "train_points": len(grid),
+        "history_from": format_timestamp(grid.times[0]),
+        "interval_points": len(grid) + sum(len(part) for part in grid.earlier),
+        "interval_from": format_timestamp(oldest.times[0]),
+    }
     docs = []
     for model, fc in forecasts.items():
         score = selection.scores.get(model)
@@ -85,8 +114,7 @@ def prediction_docs(
                     "issued_at": format_timestamp(issued_at),
                     "target_time": format_timestamp(target),
                     "horizon_step": i + 1,
-                    "step_seconds": int(step.total_seconds()),
-                    "train_points": len(grid),
+                    **history,
                     "yhat": float(fc.yhat[i]),
                     "lo80": float(fc.lo80[i]),
                     "hi80": float(fc.hi80[i]),
@@ -95,6 +123,52 @@ def prediction_docs(
                 }
             )
     return docs
+
+
+@dataclass(frozen=True)
+class CycleDocs:
+    """What one cycle computed from the quotes, before any write."""
+
+    docs: list[dict[str, Any]]
+    actuals: dict[str, dict[pd.Timestamp, float]]
+    forecast: int
+    skipped: int
+
+
+def cycle_docs(
+    settings: IASettings, histories: dict[str, CoinHistory], grid_end: pd.Timestamp
+) -> CycleDocs:
+    """Prediction documents of every coin that can be forecast at ``grid_end``, and the
+    observed prices scoring needs. Pure."""
+    step = settings.grid_step
+    docs: list[dict[str, Any]] = []
+    actuals: dict[str, dict[pd.Timestamp, float]] = {}
+    forecast_count = skipped = 0
+    for slug, hist in sorted(histories.items()):
+        grid = to_grid(
+            hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.max_gap_steps
+        )
+        actuals[slug] = grid.observed_prices()
+        if grid.stale:
+            skipped += 1
+            log.info(f"{slug}: skipped, no quote since {grid.last_time} (left the listing?)")
+            continue
+        try:
+            selection, forecasts = forecast_series(
+                grid.values,
+                settings.models,
+                settings.horizon,
+                settings.backtest_origins,
+                settings.min_points,
+                grid.earlier_values,
+            )
+        except ValueError as err:
+            skipped += 1
+            log.info(f"{slug}: skipped, {err}")
+            continue
+        docs.extend(prediction_docs(slug, hist.symbol, grid, step, selection, forecasts))
+        forecast_count += 1
+    return CycleDocs(docs, actuals, forecast_count, skipped)
 
 
 @dataclass(frozen=True)
@@ -134,36 +208,11 @@ def run_cycle(
         max_coins=settings.max_coins,
         backoff=store.backoff,
     )
-    docs: list[dict[str, Any]] = []
-    actuals: dict[str, dict[pd.Timestamp, float]] = {}
-    forecast_count = skipped = 0
-    for slug, hist in sorted(histories.items()):
-        grid = to_grid(
-            hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.max_gap_steps
-        )
-        actuals[slug] = grid.observed_prices()
-        if grid.stale:
-            skipped += 1
-            log.info(f"{slug}: skipped, no quote since {grid.last_time} (left the listing?)")
-            continue
-        reason = too_short(grid, settings.min_points)
-        if reason:
-            skipped += 1
-            log.info(f"{slug}: {reason}")
-            continue
-        selection, forecasts = forecast_series(
-            grid.values,
-            settings.models,
-            settings.horizon,
-            settings.backtest_origins,
-            settings.min_points,
-        )
-        docs.extend(prediction_docs(slug, hist.symbol, grid, step, selection, forecasts))
-        forecast_count += 1
-    written = store.write_predictions(docs)
+    planned = cycle_docs(settings, histories, grid_end)
+    written = store.write_predictions(planned.docs)
 
     matured = store.matured_unscored(since, grid_end, MAX_SCORED_PER_CYCLE)
-    scored = score_predictions(matured, actuals)
+    scored = score_predictions(matured, planned.actuals)
     store.mark_scored(scored, now)
     store.refresh()
     metrics = store.metric_sums(grid_end, settings.score_window_hours)
@@ -171,8 +220,8 @@ def run_cycle(
     purged = store.purge(now - pd.Timedelta(days=settings.retention_days))
     summary = CycleSummary(
         coins=len(histories),
-        forecast=forecast_count,
-        skipped=skipped,
+        forecast=planned.forecast,
+        skipped=planned.skipped,
         predictions=written,
         scored=len(scored),
         metrics=len(metrics),

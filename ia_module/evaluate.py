@@ -11,7 +11,8 @@ import pandas as pd
 
 from ia_module.backtest import AUTO, ErrorSums, ModelScore, evaluate_sums, rolling_origins
 from ia_module.cycle import selection_min_train
-from ia_module.resample import to_grid
+from ia_module.resample import segments, to_grid
+from ia_module.settings import IASettings
 
 TIME_COLUMNS = ("timestamp", "date")
 ID_COLUMNS = ("slug", "symbol", "ticker")
@@ -35,14 +36,37 @@ class BacktestConfig:
     origins: int = 200
     every: int | None = None
     models: tuple[str, ...] = ("naive", "drift", "ets")
-    select_origins: int = 3
-    min_points: int = 24
-    max_gap_steps: int = 3
+    select_origins: int = IASettings.model_fields["backtest_origins"].default
+    min_points: int = IASettings.model_fields["min_points"].default
+    max_gap_steps: int = IASettings.model_fields["max_gap_steps"].default
+
+    @property
+    def min_train(self) -> int:
+        """Fewest points before an origin: what the service needs to choose a model."""
+        return selection_min_train(self.horizon, self.min_points)
+
+
+def segment_origins(lengths: Sequence[int], config: BacktestConfig) -> list[list[int]]:
+    """Origins per segment (segments oldest first): the most recent ``config.origins`` of all
+    the segments together, each with ``config.min_train`` points of its segment before it."""
+    every = config.every or config.horizon
+    per_segment = [
+        rolling_origins(n, config.horizon, n // every + 1, config.min_train, every) for n in lengths
+    ]
+    keep = config.origins
+    out: list[list[int]] = []
+    for origins in reversed(per_segment):
+        kept = origins[max(0, len(origins) - keep) :]
+        out.insert(0, kept)
+        keep -= len(kept)
+    return out
 
 
 def backtest_csv(path: Path, config: BacktestConfig) -> dict[str, ModelScore]:
     """Pooled scores per model (plus ``auto``: per-origin selection as run live) over
-    every coin in the CSV. Raises ValueError for a CSV without the needed columns."""
+    every coin in the CSV and every contiguous segment of its history long enough
+    for an origin (a gap longer than ``max_gap_steps`` splits it). Raises ValueError
+    for a CSV without the needed columns."""
     frame = pd.read_csv(path)
     time_col = _pick(frame.columns, TIME_COLUMNS, "time")
     id_col = _pick(frame.columns, ID_COLUMNS, "coin")
@@ -55,34 +79,37 @@ def backtest_csv(path: Path, config: BacktestConfig) -> dict[str, ModelScore]:
             config.step,
             max_gap_steps=config.max_gap_steps,
         )
-        origins = rolling_origins(
-            len(grid), config.horizon, config.origins, config.train, config.every
-        )
-        sums = evaluate_sums(
-            grid.values,
-            config.models,
-            config.horizon,
-            origins,
-            train_window=config.train,
-            auto_origins=config.select_origins,
-            auto_min_train=selection_min_train(config.horizon, config.min_points),
-        )
-        for model, s in sums.items():
-            pooled.setdefault(model, ErrorSums()).merge(s)
+        parts = [part.values for part in segments(grid)]
+        for k, origins in enumerate(segment_origins([len(p) for p in parts], config)):
+            sums = evaluate_sums(
+                parts[k],
+                config.models,
+                config.horizon,
+                origins,
+                train_window=config.train,
+                auto_origins=config.select_origins,
+                auto_min_train=config.min_train,
+                earlier=parts[:k],
+            )
+            for model, s in sums.items():
+                pooled.setdefault(model, ErrorSums()).merge(s)
     order = [*config.models, AUTO]
     return {m: pooled[m].score(m) for m in order if m in pooled}
 
 
 def format_table(scores: dict[str, ModelScore]) -> str:
-    """A markdown table, one row per model, and a last line naming the best model by MASE."""
+    """A markdown table, one row per model, and a last line naming the best model by MASE.
+
+    The interval scores are relative to naive's (below 1: sharper or better-placed bands)."""
     lines = [
-        "| model | n | MASE vs naive | sMAPE % | coverage 80 % | coverage 95 % |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| model | n | MASE vs naive | sMAPE % | coverage 80 % | coverage 95 % "
+        "| interval score 80 % vs naive | interval score 95 % vs naive |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in scores.values():
         lines.append(
             f"| {s.model} | {s.n} | {s.mase:.4f} | {s.smape:.3f} "
-            f"| {s.coverage80:.1f} | {s.coverage95:.1f} |"
+            f"| {s.coverage80:.1f} | {s.coverage95:.1f} | {s.is80:.4f} | {s.is95:.4f} |"
         )
     if not scores:
         return "no coin had enough history to backtest"

@@ -10,19 +10,26 @@ Models (point forecasts, ``h`` steps ahead of the last value ``y[-1]``):
   ``ia_module/EVALUATION.md``.
 
 Intervals are the same for every model and empirical: for each step ``h``, the
-relative ``h``-step changes ``y[t+h]/y[t] - 1`` observed in the training series,
-centred on their mean, give the 10/90 and 2.5/97.5 percentiles, which are scaled
-by the last price and added to the model's point forecast. Crypto returns are
-heavy-tailed, so Gaussian intervals (the library's, or ``sqrt(h)`` ones) cover
-too much at 80% and too little at 95%; the empirical ones were calibrated on the
-Binance hourly data (see EVALUATION.md). Bands are clamped so that
-``lo95 <= lo80 <= yhat <= hi80 <= hi95``.
+relative ``h``-step changes ``y[t+h]/y[t] - 1`` observed in the training history
+(every segment of it: a gap splits the history, and changes are never taken
+across a gap), centred on their mean, give the 10/90 and 2.5/97.5 percentiles,
+which are scaled by the last price and added to the model's point forecast.
+Working in returns makes history from before a gap usable whatever the price
+level did since. Crypto returns are heavy-tailed, so Gaussian intervals (the
+library's, or ``sqrt(h)`` ones) cover too much at 80% and too little at 95%; the
+empirical ones were calibrated on the Binance hourly data (see EVALUATION.md).
+
+Two guarantees hold whatever the sample: the 95% band contains the 80% band,
+which contains the point forecast, and no band edge moves inwards as ``h``
+grows (a few residuals can otherwise give a step-3 band narrower than the
+step-1 band). Steps with fewer than `MIN_CHANGES` observed changes (a short
+history) take the last estimable step's percentiles scaled by ``sqrt(h)``.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,6 +38,8 @@ import numpy as np
 
 # Percentiles of the centred h-step relative change: lo80, hi80, lo95, hi95.
 _BAND_QUANTILES = (0.10, 0.90, 0.025, 0.975)
+# Fewest h-step changes a step's percentiles are estimated from.
+MIN_CHANGES = 2
 
 
 class ModelError(RuntimeError):
@@ -102,27 +111,46 @@ POINT_FORECASTERS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
 }
 
 
-def band_offsets(y: np.ndarray, horizon: int) -> np.ndarray:
+def relative_changes(parts: Sequence[np.ndarray], h: int) -> np.ndarray:
+    """The ``h``-step relative changes within each of ``parts``, concatenated."""
+    changes = [p[h:] / p[:-h] - 1.0 for p in parts if len(p) > h]
+    return np.concatenate(changes) if changes else np.empty(0)
+
+
+def band_offsets(y: np.ndarray, horizon: int, earlier: Sequence[np.ndarray] = ()) -> np.ndarray:
     """Array (4, horizon): offsets to add to ``yhat`` for lo80, hi80, lo95, hi95.
 
-    Raises ValueError when ``len(y) < horizon + 2`` (fewer than two changes at the last step).
+    ``earlier`` are history segments before a gap (oldest first); their changes
+    count as much as ``y``'s. Offsets are nested (``lo95 <= lo80 <= 0 <= hi80 <=
+    hi95``) and monotone in the step. Raises ValueError when fewer than
+    `MIN_CHANGES` one-step changes exist.
     """
-    y = np.asarray(y, float)
-    if len(y) < horizon + 2:
-        raise ValueError(f"{len(y)} points are too few for {horizon}-step intervals")
-    out = np.empty((4, horizon))
+    parts = [np.asarray(p, float) for p in (*earlier, y)]
+    rel = np.empty((4, horizon))
+    known = 0
     for h in range(1, horizon + 1):
-        changes = y[h:] / y[:-h] - 1.0
-        out[:, h - 1] = np.quantile(changes - changes.mean(), _BAND_QUANTILES) * y[-1]
-    return out
+        changes = relative_changes(parts, h)
+        if len(changes) < MIN_CHANGES:
+            break
+        rel[:, h - 1] = np.quantile(changes - changes.mean(), _BAND_QUANTILES)
+        known = h
+    if not known:
+        points = sum(len(p) for p in parts)
+        raise ValueError(f"{points} points are too few for intervals")
+    if known < horizon:
+        rel[:, known:] = rel[:, known - 1 : known] * np.sqrt(
+            np.arange(known + 1, horizon + 1) / known
+        )
+    lo80 = np.minimum.accumulate(np.minimum(rel[0], 0.0))
+    hi80 = np.maximum.accumulate(np.maximum(rel[1], 0.0))
+    lo95 = np.minimum.accumulate(np.minimum(rel[2], lo80))
+    hi95 = np.maximum.accumulate(np.maximum(rel[3], hi80))
+    return np.vstack([lo80, hi80, lo95, hi95]) * float(parts[-1][-1])
 
 
 def with_bands(model: str, yhat: np.ndarray, offsets: np.ndarray) -> Forecast:
-    """A `Forecast` from a point forecast and `band_offsets`, clamped to nest around ``yhat``."""
-    lo80 = np.minimum(yhat + offsets[0], yhat)
-    hi80 = np.maximum(yhat + offsets[1], yhat)
-    lo95 = np.minimum(yhat + offsets[2], lo80)
-    hi95 = np.maximum(yhat + offsets[3], hi80)
+    """A `Forecast` from a point forecast and `band_offsets` (nested and widening)."""
+    lo80, hi80, lo95, hi95 = yhat + offsets
     return Forecast(model=model, yhat=yhat, lo80=lo80, hi80=hi80, lo95=lo95, hi95=hi95)
 
 
@@ -133,7 +161,8 @@ def forecast(
 
     ``offsets`` may be passed when already computed for ``y`` (they do not
     depend on the model). Raises KeyError for an unknown model, ValueError for
-    a series shorter than ``horizon + 2``, ModelError when the library fails.
+    a series too short for intervals (see `band_offsets`), ModelError when the
+    library fails.
     """
     y = np.asarray(y, float)
     if offsets is None:

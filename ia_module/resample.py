@@ -10,18 +10,21 @@ Documented behaviour on bad input (never raises for bad values, only drops them)
   by the start of its step (like a kline's open time) and holds the step's
   closing price.
 - gaps: up to ``max_gap_steps`` consecutive missing points are forward-filled
-  (marked ``observed=False``); a longer interior gap restarts the series after
-  it, because a model fitted across it would learn a jump that never happened;
-  a longer gap at the end marks the series ``stale`` (the coin left the listing)
-  and the grid stops at the last observation.
+  (marked ``observed=False``); a longer interior gap splits the history into
+  segments, because a model fitted across it would learn a jump that never
+  happened. The last segment is the grid; the earlier ones are kept beside it
+  (``Grid.earlier``) so that their returns still inform the intervals, and the
+  backtest uses every segment (`segments`). A longer gap at the end marks the
+  series ``stale`` (the coin left the listing) and the grid stops at the last
+  observation.
 - a single point or a flat series comes out as a valid (short or constant) grid;
-  deciding whether it is enough to forecast is the caller's job (`too_short`).
+  deciding whether it is enough to forecast is the caller's job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,7 @@ class Grid:
     ``observed[i]`` is False where the value was forward-filled across a short gap.
     ``dropped`` counts input rows rejected as bad. ``stale`` is True when the
     last observation is more than ``max_gap_steps`` before the requested end.
+    ``earlier`` holds the segments before the last long gap, oldest first.
     """
 
     times: pd.DatetimeIndex
@@ -42,6 +46,7 @@ class Grid:
     observed: np.ndarray
     dropped: int = 0
     stale: bool = False
+    earlier: tuple[Grid, ...] = ()
 
     def __len__(self) -> int:
         return len(self.values)
@@ -52,10 +57,21 @@ class Grid:
         return self.times[-1] if len(self.times) else None
 
     def observed_prices(self) -> dict[pd.Timestamp, float]:
-        """Observed (not forward-filled) prices by grid label: the actuals used for scoring."""
-        return {
-            t: float(v) for t, v, o in zip(self.times, self.values, self.observed, strict=True) if o
-        }
+        """Observed (not forward-filled) prices by grid label, in every segment: the actuals
+        used for scoring."""
+        out: dict[pd.Timestamp, float] = {}
+        for part in (*self.earlier, self):
+            out.update(
+                (t, float(v))
+                for t, v, o in zip(part.times, part.values, part.observed, strict=True)
+                if o
+            )
+        return out
+
+    @property
+    def earlier_values(self) -> tuple[np.ndarray, ...]:
+        """The earlier segments' values, oldest first."""
+        return tuple(part.values for part in self.earlier)
 
 
 def _empty(dropped: int, stale: bool = False) -> Grid:
@@ -129,29 +145,35 @@ def to_grid(
         stale = True
         grid, observed = grid.iloc[: len(grid) - trailing], observed[: len(observed) - trailing]
 
-    # Restart after the last interior gap longer than max_gap_steps.
+    # Split at every interior gap longer than max_gap_steps.
+    starts = [0]
     missing_run = 0
-    start = 0
     for i, seen in enumerate(observed):
         if seen:
             if missing_run > max_gap_steps:
-                start = i
+                starts.append(i)
             missing_run = 0
         else:
             missing_run += 1
-    grid, observed = grid.iloc[start:], observed[start:]
-    values = grid.ffill().to_numpy(float)
-    return Grid(
-        times=pd.DatetimeIndex(grid.index),
-        values=values,
-        observed=observed.copy(),
-        dropped=dropped,
-        stale=stale,
-    )
+    parts = []
+    for first, stop in zip(starts, [*starts[1:], len(observed)], strict=True):
+        # A segment ends at its last observation: the gap after it is not forward-filled.
+        last = first + int(np.flatnonzero(observed[first:stop])[-1]) + 1
+        if stop == len(observed):
+            last = stop
+        part = grid.iloc[first:last]
+        parts.append(
+            Grid(
+                times=pd.DatetimeIndex(part.index),
+                values=part.ffill().to_numpy(float),
+                observed=observed[first:last].copy(),
+                dropped=dropped,
+                stale=stale,
+            )
+        )
+    return replace(parts[-1], earlier=tuple(parts[:-1]))
 
 
-def too_short(grid: Grid, min_points: int) -> str | None:
-    """Why ``grid`` cannot be forecast (e.g. ``"7 points < 24 needed"``), or None if it can."""
-    if len(grid) < min_points:
-        return f"{len(grid)} points < {min_points} needed"
-    return None
+def segments(grid: Grid) -> list[Grid]:
+    """Every contiguous segment of ``grid``'s history, oldest first (the grid itself last)."""
+    return [*grid.earlier, replace(grid, earlier=())]

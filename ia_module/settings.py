@@ -40,15 +40,17 @@ class IASettings(ServiceSettings):
     min_points: int = Field(
         default=24,
         ge=3,
-        description="Grid points a coin needs to be forecast; fewer skip it for the cycle.",
+        description="Grid points since the last long gap that drift and ETS need; below it, naive only.",
     )
-    # A longer gap restarts the series after it, and a coin whose last quote is
+    # A longer gap splits the history (segments), and a coin whose last quote is
     # older than this many steps is treated as gone from the listing.
     max_gap_steps: int = Field(
         default=3, ge=0, description="Consecutive missing grid steps forward-filled."
     )
+    # Fewer than 5 can never show the evidence a model needs to replace naive
+    # (backtest.SELECT_MIN_ORIGINS): naive is then always chosen.
     backtest_origins: int = Field(
-        default=3,
+        default=6,
         ge=1,
         le=50,
         description="Rolling-origin backtest origins used to choose each coin's model.",

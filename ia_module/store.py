@@ -47,6 +47,10 @@ PREDICTION_MAPPING: dict[str, Any] = {
         "horizon_step": {"type": "integer"},
         "step_seconds": {"type": "integer"},
         "train_points": {"type": "integer"},
+        "last_price": _PRICE,
+        "history_from": {"type": "date"},
+        "interval_points": {"type": "integer"},
+        "interval_from": {"type": "date"},
         "yhat": _PRICE,
         "lo80": _PRICE,
         "hi80": _PRICE,
@@ -111,7 +115,8 @@ class ForecastStore:
         self.backoff = backoff
 
     def start(self) -> None:
-        """Install both index templates and create both indices. Idempotent."""
+        """Install both index templates and create both indices (or add new fields to
+        existing ones). Idempotent."""
         for index, mapping in (
             (self.predictions_index, PREDICTION_MAPPING),
             (self.metrics_index, METRICS_MAPPING),
@@ -137,6 +142,14 @@ class ForecastStore:
                 body = err.body if isinstance(err.body, dict) else {}
                 if body.get("error", {}).get("type") != "resource_already_exists_exception":
                     raise
+                # An index from an older release lacks the fields added since; adding is allowed.
+                retry(
+                    partial(
+                        self.es.indices.put_mapping, index=index, properties=mapping["properties"]
+                    ),
+                    "update mapping",
+                    self.backoff,
+                )
 
     def write_predictions(self, docs: Sequence[dict[str, Any]]) -> int:
         """Index prediction docs (each with ``prediction_id``); returns how many were written."""

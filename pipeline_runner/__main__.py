@@ -38,7 +38,7 @@ from devstack.errors import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
 from ia_module.__main__ import add_chart_arguments
 from pipeline_runner.metrics import RATE_WINDOW_S, Sample, figures, summary_line, window_start
-from pipeline_runner.settings import RunSettings, child_env
+from pipeline_runner.settings import RunSettings, child_env, ia_timing
 from pipeline_runner.sources import (
     ES_TIMEOUT_S,
     Counts,
@@ -291,7 +291,10 @@ def cmd_run(settings: RunSettings, stop: threading.Event, tty: bool) -> int:
             ServiceSettings(elasticsearch_url=endpoints.elasticsearch), request_timeout=ES_TIMEOUT_S
         )
         exits.callback(es.close)
-        sources = PipelineSources(settings, endpoints.kafka, es)
+        step_s, interval_s = ia_timing(env)
+        # The first forecast this run can issue is labelled with the grid step it started in.
+        since = datetime.fromtimestamp(time.time() // step_s * step_s, UTC)
+        sources = PipelineSources(settings, endpoints.kafka, es, predictions_since=since)
         exits.callback(sources.close)
         log.info(
             "run starting",
@@ -302,7 +305,7 @@ def cmd_run(settings: RunSettings, stop: threading.Event, tty: bool) -> int:
             supervisor.start()
         except OSError as err:
             raise RunError(f"cannot start a service: {err}") from err
-        view: View = LiveView(label) if tty else LogView(label)
+        view: View = LiveView(label, interval_s) if tty else LogView(label)
         view.start()
         exits.callback(view.close)
         milestones = Milestones(started)

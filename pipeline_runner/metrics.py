@@ -7,23 +7,64 @@ without a broker.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
 class CoinRow:
-    """One coin of the view: its latest quote and, when one exists, its latest forecast."""
+    """One coin of the view: its latest quote and, when one exists, its latest forecast.
+
+    ``quoted_at`` is the latest quote's time; ``issued_at`` the forecast's grid
+    label and ``step_s`` its grid step, so the forecast used prices up to
+    ``issued_at + step_s``.
+    """
 
     slug: str
     symbol: str
     market_cap: float | None
     price: float
     change_24h_pct: float | None
+    quoted_at: datetime | None = None
     yhat: float | None = None
     lo80: float | None = None
     hi80: float | None = None
+    issued_at: datetime | None = None
+    step_s: float = 0.0
+
+    def forecast_is_current(self, ia_interval_s: float) -> bool:
+        """False when there is no forecast, or when the coin's latest price came more than
+        one IA interval after the last price the forecast used: a newer forecast is due,
+        and the old one must not pass for it."""
+        if self.yhat is None or self.issued_at is None:
+            return False
+        if self.quoted_at is None:
+            return True
+        used_until = self.issued_at + timedelta(seconds=self.step_s)
+        return (self.quoted_at - used_until).total_seconds() <= ia_interval_s
+
+
+def plain_price(value: float | None) -> str:
+    """A price as the listing shows it: two decimals from 1 up, else four significant
+    digits in plain decimals (0.00001161, never 1.161e-05)."""
+    if value is None:
+        return "-"
+    if value == 0 or abs(value) >= 1:
+        return f"{value:,.2f}"
+    decimals = 3 - math.floor(math.log10(abs(value)))
+    return f"{value:.{decimals}f}"
+
+
+def age(now: datetime, then: datetime) -> str:
+    """A short age such as ``42s``, ``7m`` or ``3h`` (never negative)."""
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
 
 
 @dataclass(frozen=True)

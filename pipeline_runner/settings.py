@@ -11,9 +11,11 @@ already set always wins.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,7 @@ from cryptoviz_core.names import (
     QUOTES_TOPIC,
     quotes_index_pattern,
 )
+from ia_module.settings import IASettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIVE_URL = "https://coinmarketcap.com/"
@@ -206,3 +209,11 @@ def child_env(
         forced["SCRAPER_BASE_URL"] = replay_url
         forced["SCRAPER_REPLAY_SERVE"] = "false"
     return {**demo, **base, **forced}
+
+
+def ia_timing(env: Mapping[str, str]) -> tuple[float, float]:
+    """(grid step, interval between cycles), in seconds, of an IA child run with ``env``."""
+    fields = IASettings.model_fields
+    step = pd.Timedelta(env.get("IA_STEP", fields["step"].default)).total_seconds()
+    interval = float(env.get("IA_INTERVAL_MIN", fields["interval_min"].default)) * 60
+    return step, interval

@@ -32,6 +32,7 @@ MAX_COINS = 10_000
 # The top 10 is read from quotes this recent only, which bounds the query.
 TOP_WINDOW = "now-1h"
 TOP_N = 10
+FORECAST_FIELDS = ["yhat", "lo80", "hi80", "issued_at", "step_seconds"]
 
 
 class SourceUnavailable(Exception):
@@ -71,10 +72,22 @@ def _parse_time(value: str | None) -> datetime | None:
 class PipelineSources:
     """Reads a run's figures. No network in ``__init__``; `close` releases the clients."""
 
-    def __init__(self, settings: RunSettings, kafka: str, es: Elasticsearch) -> None:
+    def __init__(
+        self,
+        settings: RunSettings,
+        kafka: str,
+        es: Elasticsearch,
+        predictions_since: datetime | None = None,
+    ) -> None:
         self.settings, self.kafka, self.es = settings, kafka, es
         self._consumer: KafkaConsumer | None = None
         self.quotes_pattern = f"{settings.index_prefix}-*"
+        # Predictions issued before it belong to an earlier run sharing the index.
+        self.predictions_query: dict[str, Any] = (
+            {"match_all": {}}
+            if predictions_since is None
+            else {"range": {"issued_at": {"gte": predictions_since.isoformat()}}}
+        )
 
     def _kafka(self) -> KafkaConsumer:
         if self._consumer is None:
@@ -113,7 +126,8 @@ class PipelineSources:
         return total_lag(ends, committed)
 
     def counts(self) -> Counts:
-        """Indexed quotes, distinct coins, predictions and dead letters of the run.
+        """Indexed quotes, distinct coins, predictions (issued since the run started) and
+        dead letters of the run.
 
         Raises SourceUnavailable. Call `refresh` first for exact counts.
         """
@@ -130,6 +144,7 @@ class PipelineSources:
             )
             predictions = self.es.count(
                 index=self.settings.predictions_index,
+                query=self.predictions_query,
                 ignore_unavailable=True,
                 allow_no_indices=True,
             )["count"]
@@ -198,6 +213,7 @@ class PipelineSources:
                                     "price",
                                     "market_cap",
                                     "change_24h_pct",
+                                    "scraped_at",
                                 ],
                             }
                         }
@@ -218,12 +234,14 @@ class PipelineSources:
                     market_cap=src.get("market_cap"),
                     price=src["price"],
                     change_24h_pct=src.get("change_24h_pct"),
+                    quoted_at=_parse_time(src.get("scraped_at")),
                 )
             )
         return rows, _parse_time(aggs.get("newest", {}).get("value_as_string"))
 
     def _latest_forecasts(self, slugs: list[str]) -> dict[str, dict[str, Any]]:
-        """Per slug, the furthest step of the selected model's latest forecast."""
+        """Per slug, the furthest step of the selected model's latest forecast, with its issue
+        time and grid step (the view judges whether it is still current)."""
         if not slugs:
             return {}
         resp = self.es.search(
@@ -238,7 +256,7 @@ class PipelineSources:
                             "top_hits": {
                                 "size": 1,
                                 "sort": [{"issued_at": "desc"}, {"horizon_step": "desc"}],
-                                "_source": ["yhat", "lo80", "hi80"],
+                                "_source": FORECAST_FIELDS,
                             }
                         }
                     },
@@ -250,7 +268,13 @@ class PipelineSources:
         out = {}
         for bucket in resp.get("aggregations", {}).get("coins", {}).get("buckets", []):
             src = bucket["latest"]["hits"]["hits"][0]["_source"]
-            out[bucket["key"]] = {k: src.get(k) for k in ("yhat", "lo80", "hi80")}
+            out[bucket["key"]] = {
+                "yhat": src.get("yhat"),
+                "lo80": src.get("lo80"),
+                "hi80": src.get("hi80"),
+                "issued_at": _parse_time(src.get("issued_at")),
+                "step_s": float(src.get("step_seconds") or 0),
+            }
         return out
 
     def close(self) -> None:

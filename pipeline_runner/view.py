@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from pipeline_runner.metrics import Figures, Sample
+from pipeline_runner.metrics import Figures, Sample, age, plain_price
 from pipeline_runner.supervisor import ChildState
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,6 @@ def _num(value: float | None, fmt: str = ",.2f", none: str = "-") -> str:
     return none if value is None else format(value, fmt)
 
 
-def _price(value: float | None) -> str:
-    # Sub-cent coins need significant digits, not two decimals.
-    if value is None:
-        return "-"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6g}"
-
-
 def _cap(value: float | None) -> str:
     if value is None:
         return "-"
@@ -59,8 +52,15 @@ def render(
     figures: Figures | None,
     children: list[ChildState],
     elapsed_s: float,
+    ia_interval_s: float,
+    now: datetime,
 ) -> Group:
-    """The whole screen for one refresh. Pure."""
+    """The whole screen for one refresh at ``now``. Pure.
+
+    A forecast is shown with its age; one the coin's prices have outrun by more
+    than one IA interval (`CoinRow.forecast_is_current`) is greyed out, its
+    figures replaced by "stale".
+    """
     banner_style = "bold black on yellow" if source_label.startswith("REPLAY") else "bold green"
     header = Text.assemble(
         (f" SOURCE: {source_label} ", banner_style),
@@ -77,24 +77,36 @@ def render(
         f"indexed {sample.indexed:,} ({_num(figures.indexed_per_min, '.0f')}/min)   "
         f"dead-lettered {sample.dead_lettered:,} "
         f"({_num(figures.dead_lettered_per_min, '.0f')}/min)   lag {figures.lag:,}   "
-        f"coins {sample.coins}   predictions {sample.predictions:,}   "
+        f"coins {sample.coins}   predictions this run {sample.predictions:,}   "
         f"freshness {_num(figures.freshness_s, '.0f')}s"
     )
     table = Table(title="Top 10 by market cap (latest quote, latest forecast)", expand=False)
-    for col in ("#", "coin", "price", "24h %", "market cap", "forecast", "80% band"):
+    columns = ("#", "coin", "price", "24h %", "market cap", "forecast", "80% band", "age")
+    for col in columns:
         table.add_column(col, justify="left" if col == "coin" else "right")
     for i, coin in enumerate(sample.top, 1):
         change = coin.change_24h_pct
         change_text = Text(_num(change, "+.2f"), style="green" if (change or 0) >= 0 else "red")
-        band = "-" if coin.lo80 is None else f"{_price(coin.lo80)} .. {_price(coin.hi80)}"
+        forecast, band, when = Text("-"), Text("-"), Text("-")
+        if coin.issued_at is not None:
+            # A forecast the prices have outrun is greyed out and its figures withheld.
+            current = coin.forecast_is_current(ia_interval_s)
+            style = "" if current else "dim"
+            when = Text(age(now, coin.issued_at), style=style)
+            if current:
+                forecast = Text(plain_price(coin.yhat))
+                band = Text(f"{plain_price(coin.lo80)} .. {plain_price(coin.hi80)}")
+            else:
+                forecast = Text("stale", style=style)
         table.add_row(
             str(i),
             f"{coin.symbol} ({coin.slug})",
-            _price(coin.price),
+            plain_price(coin.price),
             change_text,
             _cap(coin.market_cap),
-            _price(coin.yhat),
+            forecast,
             band,
+            when,
         )
     return Group(header, stats, table)
 
@@ -102,15 +114,18 @@ def render(
 class LiveView:
     """A rich Live display on the terminal, redrawn on every `update`."""
 
-    def __init__(self, source_label: str, console: Console | None = None) -> None:
+    def __init__(
+        self, source_label: str, ia_interval_s: float, console: Console | None = None
+    ) -> None:
         self.source_label = source_label
+        self.ia_interval_s = ia_interval_s
         self.console = console or Console()
         self._live: Live | None = None
         self._started = datetime.now(UTC)
 
     def start(self) -> None:
         self._live = Live(
-            render(self.source_label, None, None, [], 0.0),
+            render(self.source_label, None, None, [], 0.0, self.ia_interval_s, self._started),
             console=self.console,
             auto_refresh=False,
         )
@@ -120,10 +135,12 @@ class LiveView:
         self, sample: Sample | None, figures: Figures | None, children: list[ChildState]
     ) -> None:
         if self._live is not None:
-            elapsed = (datetime.now(UTC) - self._started).total_seconds()
-            self._live.update(
-                render(self.source_label, sample, figures, children, elapsed), refresh=True
+            now = datetime.now(UTC)
+            elapsed = (now - self._started).total_seconds()
+            screen = render(
+                self.source_label, sample, figures, children, elapsed, self.ia_interval_s, now
             )
+            self._live.update(screen, refresh=True)
 
     def close(self) -> None:
         if self._live is not None:

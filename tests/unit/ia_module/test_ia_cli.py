@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from ia_module.__main__ import main
+from ia_module.evaluate import BacktestConfig, backtest_csv
 from ia_module.settings import IASettings
 
 
@@ -84,3 +85,23 @@ def test_settings_always_include_naive_and_reject_bad_values(
         IASettings(step="often")
     with pytest.raises(ValidationError):
         IASettings(min_points=10, horizon=12)
+
+
+def test_backtest_uses_every_segment_around_a_gap_two_days_before_the_end(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(8)
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.004, 400)))
+    csv = write_csv(tmp_path / "gap.csv", prices, ("date", "ticker", "close"))
+    frame = pd.read_csv(csv)
+    # A 6-hour hole leaving 48 hourly points after it: 346 points, gap, 48 points.
+    frame.drop(index=range(346, 352)).to_csv(csv, index=False)
+    config = BacktestConfig(step="1h", horizon=12, train=288, origins=1000)
+    scores = backtest_csv(csv, config)
+    # Origins every 12 h with >= 14 points of their segment before them:
+    # 27 in the first segment (22..334), 2 in the last (24, 36).
+    assert scores["naive"].n == (27 + 2) * 12
+    assert scores["auto"].n == scores["naive"].n
+    # The most recent origins come from the 48 points after the gap.
+    recent = backtest_csv(csv, BacktestConfig(step="1h", horizon=12, train=288, origins=2))
+    assert recent["naive"].n == 2 * 12

@@ -50,8 +50,39 @@ def test_flat_series_gives_a_flat_forecast_with_zero_width(model: str) -> None:
 
 
 def test_too_short_for_intervals_is_an_error() -> None:
+    with pytest.raises(ValueError, match="2 points are too few"):
+        band_offsets(np.array([1.0, 2.0]), H)
+
+
+def test_bands_nest_and_never_narrow_with_few_residuals() -> None:
+    # Few, jagged changes: raw percentiles would narrow at some steps and cross between levels.
+    y = np.array([100.0, 103.0, 99.0, 100.5, 100.4, 104.0, 98.0, 101.0, 100.0, 100.2])
+    offsets = band_offsets(y, H)
+    lo80, hi80, lo95, hi95 = offsets
+    assert np.all(lo95 <= lo80)
+    assert np.all(lo80 <= 0)
+    assert np.all(hi80 >= 0)
+    assert np.all(hi95 >= hi80)
+    width80, width95 = hi80 - lo80, hi95 - lo95
+    assert np.all(np.diff(width80) >= 0)
+    assert np.all(np.diff(width95) >= 0)
+    assert np.all(np.diff(lo95) <= 0)
+    assert np.all(np.diff(hi95) >= 0)
+    # Steps beyond the history's reach still get (sqrt-scaled) bands.
+    assert width95[-1] > width95[0]
+
+
+def test_history_before_a_gap_gives_intervals_in_returns() -> None:
+    rng = np.random.default_rng(11)
+    before = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    # Two points after the gap, at ten times the price level: one change is too few alone.
+    after = np.array([1000.0, 1001.0])
     with pytest.raises(ValueError, match="too few"):
-        band_offsets(np.arange(1.0, 13.0), H)
+        band_offsets(after[:1], H)
+    offsets = band_offsets(after, H, [before])
+    alone = band_offsets(before, H)
+    # Relative widths come from the earlier returns, scaled to the new price.
+    assert offsets[3, -1] / 1001.0 == pytest.approx(alone[3, -1] / before[-1], rel=0.05)
 
 
 def test_unknown_model_is_an_error(walk: np.ndarray) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ia_module.resample import clean, to_grid, too_short
+from ia_module.resample import clean, segments, to_grid
 
 T0 = pd.Timestamp("2026-11-28 00:00", tz="UTC")
 
@@ -49,10 +49,19 @@ def test_naive_timestamps_are_utc_and_aware_ones_are_converted() -> None:
     assert list(series.index) == [T0 + pd.Timedelta(hours=1), T0 + pd.Timedelta(hours=2)]
 
 
-def test_long_interior_gap_restarts_the_series() -> None:
-    grid = to_grid(minutes(0, 5, 30, 35), [1.0, 2.0, 3.0, 4.0], "5min", max_gap_steps=3)
-    assert list(grid.times) == minutes(30, 35)
-    assert grid.values.tolist() == [3.0, 4.0]
+def test_long_interior_gap_splits_the_history_into_segments() -> None:
+    grid = to_grid(
+        minutes(0, 5, 15, 45, 50, 90), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "5min", max_gap_steps=3
+    )
+    assert list(grid.times) == minutes(90)
+    assert grid.values.tolist() == [6.0]
+    parts = segments(grid)
+    # The short gap (one step) is filled; the long ones split; no segment runs into a gap.
+    assert [p.values.tolist() for p in parts] == [[1.0, 2.0, 2.0, 3.0], [4.0, 5.0], [6.0]]
+    assert [list(p.times) for p in parts[1:]] == [minutes(45, 50), minutes(90)]
+    assert grid.earlier_values[0].tolist() == [1.0, 2.0, 2.0, 3.0]
+    # Scoring still sees every observed price, before and after the gaps.
+    assert sorted(grid.observed_prices().values()) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
 def test_trailing_gap_longer_than_limit_marks_the_coin_stale() -> None:
@@ -83,7 +92,7 @@ def test_observations_after_end_are_ignored() -> None:
 def test_single_point_and_empty_input() -> None:
     single = to_grid(minutes(0), [5.0], "5min")
     assert len(single) == 1
-    assert too_short(single, 24) == "1 points < 24 needed"
+    assert single.earlier == ()
     empty = to_grid([], [], "5min")
     assert len(empty) == 0
     assert empty.last_time is None
@@ -95,7 +104,6 @@ def test_single_point_and_empty_input() -> None:
 def test_flat_series_is_a_valid_grid() -> None:
     grid = to_grid(minutes(*range(0, 150, 5)), [7.0] * 30, "5min")
     assert len(grid) == 30
-    assert too_short(grid, 24) is None
     assert np.ptp(grid.values) == 0
 
 

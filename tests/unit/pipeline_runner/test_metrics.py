@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from pipeline_runner.metrics import (
     CoinRow,
     Sample,
+    age,
     figures,
+    plain_price,
     freshness,
     rate,
     summary_line,
@@ -85,3 +88,34 @@ def test_summary_line_is_exact() -> None:
         summary_line(1200, 100, 3600, 2)
         == "indexed 1200 quotes for 100 coins, 3600 predictions, 2 dead-lettered"
     )
+
+
+def test_small_prices_are_plain_decimals_with_four_significant_digits() -> None:
+    assert plain_price(0.00001161) == "0.00001161"
+    assert plain_price(0.5) == "0.5000"
+    assert plain_price(0.0123456) == "0.01235"
+    assert plain_price(105313.624) == "105,313.62"
+    assert plain_price(None) == "-"
+
+
+def test_a_forecast_outrun_by_the_prices_is_not_current() -> None:
+    issued = NOW - timedelta(seconds=10)
+    row = CoinRow("b", "B", 1.0, 100.0, None, quoted_at=NOW, yhat=101.0, issued_at=issued)
+    # Used prices up to issued + 10 s (its step): the latest quote is no newer than that.
+    assert row.forecast_is_current(30.0)
+    stepped = replace(row, step_s=10.0)
+    assert replace(stepped, quoted_at=NOW + timedelta(seconds=30)).forecast_is_current(30.0)
+    assert not replace(stepped, quoted_at=NOW + timedelta(seconds=31)).forecast_is_current(30.0)
+    # The previous run's forecast, ten minutes before the latest price: not current.
+    old = CoinRow(
+        "b", "B", 1.0, 100.0, None, quoted_at=NOW, yhat=101.0, issued_at=NOW - timedelta(minutes=10)
+    )
+    assert not old.forecast_is_current(30.0)
+    assert not CoinRow("b", "B", 1.0, 100.0, None, quoted_at=NOW).forecast_is_current(30.0)
+
+
+def test_age_is_short_and_never_negative() -> None:
+    assert age(NOW, NOW - timedelta(seconds=42)) == "42s"
+    assert age(NOW, NOW - timedelta(minutes=7)) == "7m"
+    assert age(NOW, NOW - timedelta(hours=3)) == "3h"
+    assert age(NOW, NOW + timedelta(seconds=5)) == "0s"

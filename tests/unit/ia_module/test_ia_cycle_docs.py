@@ -1,0 +1,56 @@
+"""What one IA cycle would write, computed from quote histories without Elasticsearch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ia_module.cycle import cycle_docs
+from ia_module.history import CoinHistory
+from ia_module.settings import IASettings
+
+STEP = pd.Timedelta(minutes=5)
+END = pd.Timestamp("2026-12-01 12:00", tz="UTC")
+
+
+def history(slug: str, times: list[pd.Timestamp], prices: np.ndarray) -> CoinHistory:
+    return CoinHistory(slug, slug.upper(), list(times), [float(p) for p in prices])
+
+
+def test_after_a_gap_longer_than_max_gap_steps_the_next_cycle_forecasts_the_coin() -> None:
+    settings = IASettings()
+    assert settings.max_gap_steps == 3
+    assert settings.min_points == 24
+    rng = np.random.default_rng(12)
+    before = [END - (120 - i) * STEP for i in range(100)]  # ends 20 steps before END
+    prices = 100 * np.exp(np.cumsum(rng.normal(0, 0.003, 101)))
+    # A 20-step outage, then one quote: the first cycle after the gap.
+    gapped = history("gapcoin", [*before, END], prices)
+    steady = history("steady", [END - (99 - i) * STEP for i in range(100)], prices[:100])
+    planned = cycle_docs(settings, {"gapcoin": gapped, "steady": steady}, END)
+
+    assert planned.forecast == 2
+    assert planned.skipped == 0
+    docs = [d for d in planned.docs if d["slug"] == "gapcoin"]
+    assert {d["model"] for d in docs} == {"naive"}
+    assert len(docs) == settings.horizon
+    assert all(d["selected"] for d in docs)
+    first = docs[0]
+    assert first["issued_at"] == "2026-12-01T12:00:00.000Z"
+    assert first["yhat"] == prices[-1]
+    # The document says which history it used: one point for the forecast, all for the bands.
+    assert first["train_points"] == 1
+    assert first["history_from"] == first["issued_at"]
+    assert first["interval_points"] == 101
+    assert first["interval_from"] == "2026-12-01T02:00:00.000Z"
+    assert first["lo95"] < first["lo80"] < first["yhat"] < first["hi80"] < first["hi95"]
+    # The coin without a gap gets every model, as before.
+    assert {d["model"] for d in planned.docs if d["slug"] == "steady"} == {"naive", "drift", "ets"}
+    # Prices before the gap stay available to score the predictions made then.
+    assert len(planned.actuals["gapcoin"]) == 101
+
+
+def test_a_coin_with_a_single_price_and_no_history_is_skipped() -> None:
+    planned = cycle_docs(IASettings(), {"new": history("new", [END], np.array([1.0]))}, END)
+    assert planned.docs == []
+    assert planned.skipped == 1
