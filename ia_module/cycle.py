@@ -8,10 +8,14 @@ A gap in a coin's quotes longer than ``ia_max_gap_steps`` splits its history
 (`resample`). Right after such a gap the coin still gets a forecast: naive
 needs only the last price, and its intervals come from the returns of the
 history before the gap (plus the few points since). Drift and ETS need
-``ia_min_points`` points of the current segment and wait for them. Each
+``ia_min_points`` points of the current segment and wait for them. A coin with
+too little history of its own for intervals (`models.MIN_CHANGES` returns: a
+first start, a coin just listed) takes them from the returns of every coin's
+current segment pooled, a market-wide prior, until it has its own. Each
 document says which history it used: ``history_from`` and ``train_points``
-for the point forecast, ``interval_from`` and ``interval_points`` for the bands,
-and ``last_price``, the price at ``issued_at`` the forecast starts from.
+for the point forecast, ``interval_from``, ``interval_points`` and
+``interval_pooled`` for the bands, and ``last_price``, the price at
+``issued_at`` the forecast starts from.
 """
 
 from __future__ import annotations
@@ -84,17 +88,22 @@ def prediction_docs(
     step: pd.Timedelta,
     selection: Selection,
     forecasts: dict[str, Forecast],
+    pooled: Sequence[Grid] = (),
 ) -> list[dict[str, Any]]:
-    """`crypto-predictions` docs: one per model and horizon step, issued at the last grid label."""
+    """`crypto-predictions` docs: one per model and horizon step, issued at the last grid label.
+
+    ``pooled`` are the series whose returns made the bands when the coin's own were too few.
+    """
     issued_at = grid.times[-1]
-    oldest = grid.earlier[0] if grid.earlier else grid
+    interval_parts = pooled or (*grid.earlier, grid)
     history = {
         "step_seconds": int(step.total_seconds()),
         "last_price": float(grid.values[-1]),
         "train_points": len(grid),
         "history_from": format_timestamp(grid.times[0]),
-        "interval_points": len(grid) + sum(len(part) for part in grid.earlier),
-        "interval_from": format_timestamp(oldest.times[0]),
+        "interval_points": sum(len(part) for part in interval_parts),
+        "interval_from": format_timestamp(min(part.times[0] for part in interval_parts)),
+        "interval_pooled": bool(pooled),
     }
     docs = []
     for model, fc in forecasts.items():
@@ -144,15 +153,20 @@ def cycle_docs(
     docs: list[dict[str, Any]] = []
     actuals: dict[str, dict[pd.Timestamp, float]] = {}
     forecast_count = skipped = 0
-    for slug, hist in sorted(histories.items()):
-        grid = to_grid(
+    grids = {
+        slug: to_grid(
             hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.max_gap_steps
         )
+        for slug, hist in sorted(histories.items())
+    }
+    market = [g for g in grids.values() if len(g) > 1 and not g.stale]
+    for slug, grid in grids.items():
         actuals[slug] = grid.observed_prices()
         if grid.stale:
             skipped += 1
             log.info(f"{slug}: skipped, no quote since {grid.last_time} (left the listing?)")
             continue
+        pooled: list[Grid] = []
         try:
             selection, forecasts = forecast_series(
                 grid.values,
@@ -162,11 +176,23 @@ def cycle_docs(
                 settings.min_points,
                 grid.earlier_values,
             )
-        except ValueError as err:
-            skipped += 1
-            log.info(f"{slug}: skipped, {err}")
-            continue
-        docs.extend(prediction_docs(slug, hist.symbol, grid, step, selection, forecasts))
+        except ValueError:
+            pooled = market
+            try:
+                selection, forecasts = forecast_series(
+                    grid.values,
+                    ("naive",),
+                    settings.horizon,
+                    settings.backtest_origins,
+                    settings.min_points,
+                    [g.values for g in pooled],
+                )
+            except ValueError as err:
+                skipped += 1
+                log.info(f"{slug}: skipped, {err}")
+                continue
+        symbol = histories[slug].symbol
+        docs.extend(prediction_docs(slug, symbol, grid, step, selection, forecasts, pooled))
         forecast_count += 1
     return CycleDocs(docs, actuals, forecast_count, skipped)
 

@@ -22,7 +22,10 @@ empirical ones were calibrated on the Binance hourly data (see EVALUATION.md).
 Two guarantees hold whatever the sample: the 95% band contains the 80% band,
 which contains the point forecast, and no band edge moves inwards as ``h``
 grows (a few residuals can otherwise give a step-3 band narrower than the
-step-1 band). Steps with fewer than `MIN_CHANGES` observed changes (a short
+step-1 band). Each edge of the 95% band is also at least `TAIL_RATIO` times as
+far from the forecast as the 80% band's, the ratio of a Gaussian: a short
+history cannot estimate a 2.5% tail (its 2.5% and 10% percentiles are then
+nearly the same returns), and crypto's heavier tails only ever widen it. Steps with fewer than `MIN_CHANGES` observed changes (a short
 history) take the last estimable step's percentiles scaled by ``sqrt(h)``.
 """
 
@@ -32,14 +35,17 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 # Percentiles of the centred h-step relative change: lo80, hi80, lo95, hi95.
 _BAND_QUANTILES = (0.10, 0.90, 0.025, 0.975)
-# Fewest h-step changes a step's percentiles are estimated from.
-MIN_CHANGES = 2
+# Fewest h-step changes a step's percentiles are estimated from: fewer give
+# bands narrower than the spread they came from.
+MIN_CHANGES = 8
+TAIL_RATIO = NormalDist().inv_cdf(0.975) / NormalDist().inv_cdf(0.90)
 
 
 class ModelError(RuntimeError):
@@ -122,8 +128,9 @@ def band_offsets(y: np.ndarray, horizon: int, earlier: Sequence[np.ndarray] = ()
 
     ``earlier`` are history segments before a gap (oldest first); their changes
     count as much as ``y``'s. Offsets are nested (``lo95 <= lo80 <= 0 <= hi80 <=
-    hi95``) and monotone in the step. Raises ValueError when fewer than
-    `MIN_CHANGES` one-step changes exist.
+    hi95``, the 95% edges at least `TAIL_RATIO` times the 80% ones) and monotone
+    in the step. Raises ValueError when fewer than `MIN_CHANGES` one-step
+    changes exist.
     """
     parts = [np.asarray(p, float) for p in (*earlier, y)]
     rel = np.empty((4, horizon))
@@ -143,8 +150,8 @@ def band_offsets(y: np.ndarray, horizon: int, earlier: Sequence[np.ndarray] = ()
         )
     lo80 = np.minimum.accumulate(np.minimum(rel[0], 0.0))
     hi80 = np.maximum.accumulate(np.maximum(rel[1], 0.0))
-    lo95 = np.minimum.accumulate(np.minimum(rel[2], lo80))
-    hi95 = np.maximum.accumulate(np.maximum(rel[3], hi80))
+    lo95 = np.minimum.accumulate(np.minimum(rel[2], TAIL_RATIO * lo80))
+    hi95 = np.maximum.accumulate(np.maximum(rel[3], TAIL_RATIO * hi80))
     return np.vstack([lo80, hi80, lo95, hi95]) * float(parts[-1][-1])
 
 

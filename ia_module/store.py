@@ -51,6 +51,7 @@ PREDICTION_MAPPING: dict[str, Any] = {
         "history_from": {"type": "date"},
         "interval_points": {"type": "integer"},
         "interval_from": {"type": "date"},
+        "interval_pooled": {"type": "boolean"},
         "yhat": _PRICE,
         "lo80": _PRICE,
         "hi80": _PRICE,

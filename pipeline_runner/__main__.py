@@ -122,10 +122,12 @@ def choose_source(settings: RunSettings) -> bool:
 
 @contextlib.contextmanager
 def replay_server(port: int) -> Iterator[str]:
-    """Serve the bundled replay pages on loopback; yields the base URL. Raises RunError."""
+    """Serve replay pages on loopback, their prices moving along the bundled real price
+    paths one hour per load (`tools.replay.market`); yields the base URL. Raises RunError."""
     from scraper_service.replay.server import ReplayServer
+    from tools.replay.market import MarketReplay
 
-    server = ReplayServer(port=port)
+    server = ReplayServer(port=port, render=MarketReplay().page)
     try:
         url = server.start()
     except OSError as err:

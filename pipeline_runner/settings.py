@@ -33,10 +33,12 @@ from ia_module.settings import IASettings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIVE_URL = "https://coinmarketcap.com/"
 
-# Replay-mode demo tuning, chosen so predictions show up within about two minutes:
-# a scrape every 10 s feeds a 10 s grid, so 9 points (IA_MIN_POINTS, the least
-# allowed for a 6-step horizon) exist ~90 s after the first scrape, and an IA cycle
-# every 30 s picks them up. One hour of history keeps each cycle's read small
+# Replay-mode demo tuning, chosen so the first forecast shows up within a minute:
+# a scrape every 10 s feeds a 10 s grid. Naive forecasts start from the second
+# point (bands from all coins' returns pooled until a coin has its own), drift and
+# ETS from 9 points (IA_MIN_POINTS, the least allowed for a 6-step horizon), and an
+# IA cycle every 15 s picks them up; once ETS is fitted a cycle may take longer, and
+# cycles then run back to back. One hour of history keeps each cycle's read small
 # (360 steps x ~100 coins) where the 24 h default at 10 s would be ~90 pages.
 REPLAY_DEMO_ENV: dict[str, str] = {
     "SCRAPER_INTERVAL_S": "10",
@@ -47,7 +49,7 @@ REPLAY_DEMO_ENV: dict[str, str] = {
     "IA_STEP": "10s",
     "IA_HORIZON": "6",
     "IA_MIN_POINTS": "9",
-    "IA_INTERVAL_MIN": "0.5",
+    "IA_INTERVAL_MIN": "0.25",
     "IA_HISTORY_HOURS": "1",
     "IA_SCORE_WINDOW_HOURS": "1",
     "INDEXER_STATS_INTERVAL_S": "5",

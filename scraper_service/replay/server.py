@@ -1,7 +1,10 @@
 """A tiny local HTTP server for the replay pages and the test fixtures.
 
 Routes: ``/`` and ``/?page=N`` serve the next snapshot of page N (cycling, like
-a live site moving on between loads); ``/snapshot/K/?page=N`` pins snapshot K;
+a live site moving on between loads), or, when the server was given a
+``render`` function, the page it renders for that load (the local runner
+renders pages driven by real price paths this way, with code that stays out of
+the scraper image); ``/snapshot/K/?page=N`` pins snapshot K;
 ``/fixture/NAME`` serves a file from ``fixtures_dir``, with status 403 or 429
 when the name says so (``cf-403-…``, ``…-429-…``) as Cloudflare would.
 Lazy rendering is in the pages themselves (an IntersectionObserver script).
@@ -13,6 +16,7 @@ import argparse
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,9 +29,16 @@ class ReplayServer:
     """Serves ``pages_dir`` on 127.0.0.1. `start` returns the base URL; `close` stops it."""
 
     def __init__(
-        self, pages_dir: Path = PAGES_DIR, fixtures_dir: Path | None = None, port: int = 0
+        self,
+        pages_dir: Path = PAGES_DIR,
+        fixtures_dir: Path | None = None,
+        port: int = 0,
+        render: Callable[[int, int], str | None] | None = None,
     ):
+        """``render(page, load)``, when given, makes the HTML of the ``load``-th (from 0)
+        load of ``page``, or None when there is no such page."""
         self.pages_dir, self.fixtures_dir, self.port = pages_dir, fixtures_dir, port
+        self.render = render
         self.snapshots: dict[int, dict[int, Path]] = defaultdict(dict)
         for path in pages_dir.glob("page*-snap*.html"):
             match = _PAGE_FILE.match(path.name)
@@ -38,35 +49,41 @@ class ReplayServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def next_snapshot(self, page: int) -> Path | None:
-        """The file the next load of ``page`` gets; advances the cycle. Thread-safe."""
-        snaps = self.snapshots.get(page)
-        if not snaps:
-            return None
+    def _next_load(self, page: int) -> int:
         with self._lock:
             count = self._served[page]
             self._served[page] += 1
-        order = sorted(snaps)
-        return snaps[order[count % len(order)]]
+        return count
 
-    def resolve(self, raw_path: str) -> tuple[int, Path | None]:
-        """(status, file) for a request path; status 404 with no file when unknown."""
+    def next_page(self, page: int) -> bytes | None:
+        """The body the next load of ``page`` gets; advances the cycle. Thread-safe."""
+        if self.render is not None:
+            html = self.render(page, self._next_load(page))
+            return None if html is None else html.encode()
+        snaps = self.snapshots.get(page)
+        if not snaps:
+            return None
+        order = sorted(snaps)
+        return snaps[order[self._next_load(page) % len(order)]].read_bytes()
+
+    def resolve(self, raw_path: str) -> tuple[int, bytes | None]:
+        """(status, body) for a request path; status 404 with no body when unknown."""
         parts = urlsplit(raw_path)
         page_arg = parse_qs(parts.query).get("page", ["1"])[0]
         page = int(page_arg) if page_arg.isdigit() else 1
         if parts.path == "/":
-            found = self.next_snapshot(page)
-            return (200, found) if found else (404, None)
+            body = self.next_page(page)
+            return (200, body) if body else (404, None)
         pinned = re.fullmatch(r"/snapshot/(\d+)/?", parts.path)
         if pinned:
             found = self.snapshots.get(page, {}).get(int(pinned.group(1)))
-            return (200, found) if found else (404, None)
+            return (200, found.read_bytes()) if found else (404, None)
         fixture = re.fullmatch(r"/fixture/([\w.-]+\.html)", parts.path)
         if fixture and self.fixtures_dir is not None:
             path = self.fixtures_dir / fixture.group(1)
             if path.is_file():
                 status = 429 if "429" in path.name else 403 if "cf-" in path.name else 200
-                return status, path
+                return status, path.read_bytes()
         return 404, None
 
     def start(self) -> str:
@@ -75,8 +92,8 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, path = server.resolve(self.path)
-                body = path.read_bytes() if path else b"<html><body>Not found</body></html>"
+                status, found = server.resolve(self.path)
+                body = found or b"<html><body>Not found</body></html>"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

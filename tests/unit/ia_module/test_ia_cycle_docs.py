@@ -42,6 +42,7 @@ def test_after_a_gap_longer_than_max_gap_steps_the_next_cycle_forecasts_the_coin
     assert first["train_points"] == 1
     assert first["history_from"] == first["issued_at"]
     assert first["interval_points"] == 101
+    assert first["interval_pooled"] is False
     assert first["interval_from"] == "2026-12-01T02:00:00.000Z"
     assert first["lo95"] < first["lo80"] < first["yhat"] < first["hi80"] < first["hi95"]
     # The coin without a gap gets every model, as before.
@@ -54,3 +55,18 @@ def test_a_coin_with_a_single_price_and_no_history_is_skipped() -> None:
     planned = cycle_docs(IASettings(), {"new": history("new", [END], np.array([1.0]))}, END)
     assert planned.docs == []
     assert planned.skipped == 1
+
+
+def test_a_coin_too_new_for_its_own_intervals_borrows_the_markets_returns() -> None:
+    rng = np.random.default_rng(13)
+    steady_times = [END - (99 - i) * STEP for i in range(100)]
+    steady = history("steady", steady_times, 100 * np.exp(np.cumsum(rng.normal(0, 0.003, 100))))
+    new = history("new", [END - STEP, END], np.array([2.0, 2.02]))
+    planned = cycle_docs(IASettings(), {"new": new, "steady": steady}, END)
+    assert planned.forecast == 2
+    docs = [d for d in planned.docs if d["slug"] == "new"]
+    assert {d["model"] for d in docs} == {"naive"}
+    assert all(d["interval_pooled"] for d in docs)
+    assert docs[0]["interval_points"] == 102
+    assert docs[-1]["lo95"] < docs[-1]["lo80"] < 2.02 < docs[-1]["hi80"] < docs[-1]["hi95"]
+    assert not any(d["interval_pooled"] for d in planned.docs if d["slug"] == "steady")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ia_module.models import band_offsets, forecast
+from ia_module.models import TAIL_RATIO, band_offsets, forecast
 
 H = 12
 
@@ -68,6 +68,9 @@ def test_bands_nest_and_never_narrow_with_few_residuals() -> None:
     assert np.all(np.diff(width95) >= 0)
     assert np.all(np.diff(lo95) <= 0)
     assert np.all(np.diff(hi95) >= 0)
+    # Ten returns cannot place a 2.5% tail: the 95% band keeps at least a Gaussian's margin.
+    assert np.all(lo95 <= TAIL_RATIO * lo80 + 1e-9)
+    assert np.all(hi95 >= TAIL_RATIO * hi80 - 1e-9)
     # Steps beyond the history's reach still get (sqrt-scaled) bands.
     assert width95[-1] > width95[0]
 
