@@ -25,8 +25,9 @@ grows (a few residuals can otherwise give a step-3 band narrower than the
 step-1 band). Each edge of the 95% band is also at least `TAIL_RATIO` times as
 far from the forecast as the 80% band's, the ratio of a Gaussian: a short
 history cannot estimate a 2.5% tail (its 2.5% and 10% percentiles are then
-nearly the same returns), and crypto's heavier tails only ever widen it. Steps with fewer than `MIN_CHANGES` observed changes (a short
-history) take the last estimable step's percentiles scaled by ``sqrt(h)``.
+nearly the same returns), and crypto's heavier tails only ever widen it.
+Steps with fewer than `MIN_CHANGES` observed changes (a short history) take
+the last estimable step's percentiles scaled by ``sqrt(h)``.
 """
 
 from __future__ import annotations
