@@ -40,7 +40,7 @@ class IASettings(ServiceSettings):
     min_points: int = Field(
         default=24,
         ge=3,
-        description="Grid points since the last long gap that drift and ETS need; below it, naive only.",
+        description="Grid points since the last long gap drift and ETS need; fewer: naive only.",
     )
     # A longer gap splits the history (segments), and a coin whose last quote is
     # older than this many steps is treated as gone from the listing.

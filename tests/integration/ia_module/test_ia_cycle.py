@@ -115,9 +115,10 @@ def test_two_cycles_write_predictions_scores_and_metrics(
     index_quotes(es, quotes, later, points=156, skip=0)
     # Quotes after NOW are not visible to a cycle at NOW.
     first = run_cycle(settings, store, now=NOW)
-    assert (first.coins, first.forecast, first.skipped) == (3, 2, 1)
+    # newcoin has 7 points: naive only, its bands from every coin's returns pooled.
+    assert (first.coins, first.forecast, first.skipped) == (3, 3, 0)
     preds = all_predictions(es, settings.predictions_index)
-    assert len(preds) == first.predictions == 2 * 3 * settings.horizon
+    assert len(preds) == first.predictions == (2 * 3 + 1) * settings.horizon
     doc_id = "bitcoin|naive|2026-11-28T12:00:00.000Z|2026-11-28T12:05:00.000Z"
     doc = preds[doc_id]
     assert doc["slug"] == "bitcoin"
@@ -125,18 +126,23 @@ def test_two_cycles_write_predictions_scores_and_metrics(
     assert doc["horizon_step"] == 1
     assert doc["train_points"] == 144
     assert doc["lo95"] <= doc["lo80"] <= doc["yhat"] <= doc["hi80"] <= doc["hi95"]
-    assert {p["slug"] for p in preds.values()} == {"bitcoin", "trendcoin"}
+    assert not doc["interval_pooled"]
+    assert {p["slug"] for p in preds.values()} == {"bitcoin", "trendcoin", "newcoin"}
+    new = [p for p in preds.values() if p["slug"] == "newcoin"]
+    assert {p["model"] for p in new} == {"naive"}
+    assert all(p["interval_pooled"] and p["train_points"] == 7 for p in new)
     trend_selected = {
         p["model"] for p in preds.values() if p["slug"] == "trendcoin" and p["selected"]
     }
     assert trend_selected in ({"drift"}, {"ets"})
 
-    # An hour later the first issue has matured.
+    # An hour later the first issue has matured; newcoin has left the listing since.
     second = run_cycle(settings, store, now=later)
+    assert second.skipped == 1
     preds2 = all_predictions(es, settings.predictions_index)
-    assert len(preds2) == 2 * len(preds)
+    assert len(preds2) == len(preds) + 2 * 3 * settings.horizon
     assert set(preds) <= set(preds2)
-    assert second.scored == len(preds)
+    assert second.scored == len(preds) - len(new)
     assert preds2[doc_id]["actual"] > 0
     assert preds2[doc_id]["in95"] in (0, 1)
 
