@@ -25,6 +25,7 @@ from bs4.element import Comment, NavigableString, PageElement
 from bs4.filter import SoupStrainer
 
 from scraper_service.numbers import (
+    CURRENCY_TOKENS,
     NumberFormatError,
     Reading,
     currency_of,
@@ -39,6 +40,12 @@ _LOGO_ID = re.compile(r"/coins/\d+x\d+/(\d+)\.png")
 _SPARK_ID = re.compile(r"/sparklines/web/7d/\d+/(\d+)\.svg")
 # A change column's header: the period, with at most "%" and "change" around it.
 _CHANGE_HEADER = re.compile(r"^(?:%|change)*\(?(1h|24h|7d)\)?(?:%|change)*$")
+_RANK = re.compile(r"#?\s*([0-9]+)\.?")
+# Where one element's text holds two money figures ("$27.61B$27,606,831,198"): before
+# a currency token that follows a digit or an abbreviation letter.
+_FIGURE_BOUNDARY = re.compile(
+    r"(?<=[0-9KMBT])\s*(?=(?:{}))".format("|".join(map(re.escape, CURRENCY_TOKENS)))
+)
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # Column positions of the 2023-2025 homepage, used when the table has no header.
 DEFAULT_COLUMNS = {
@@ -283,6 +290,18 @@ def _name_symbol(cell: Tag) -> tuple[str | None, str | None]:
     )
 
 
+def _figures(text: str, read: Callable[[str], Reading]) -> list[tuple[str, Reading]]:
+    """The figures in one element's text: the text read whole, else its parts split
+    where a currency token starts a second figure. Texts that are no figure give none."""
+    for parts in ([text], _FIGURE_BOUNDARY.split(text)):
+        try:
+            readings = [(part, read(part)) for part in parts]
+        except NumberFormatError:
+            continue
+        return [(part, r) for part, r in readings if r.value is not None]
+    return []
+
+
 def read_figure(cell: Tag, read: Callable[[str], Reading], money: bool) -> Reading:
     """The figure a money or amount cell shows, at the most precise it shows it.
 
@@ -292,14 +311,7 @@ def read_figure(cell: Tag, read: Callable[[str], Reading], money: bool) -> Readi
     one amount). A cell whose figure is split across elements is read as one text.
     Raises NumberFormatError.
     """
-    readings: list[tuple[str, Reading]] = []
-    for block in _blocks(cell):
-        try:
-            reading = read(block)
-        except NumberFormatError:
-            continue
-        if reading.value is not None:
-            readings.append((block, reading))
+    readings = [found for text in _blocks(cell) for found in _figures(text, read)]
     if money and any(strip_currency(block)[1] for block, _ in readings):
         readings = [(block, r) for block, r in readings if strip_currency(block)[1]]
     if not readings:
@@ -348,9 +360,9 @@ def parse_row(row: Tag, position: int, columns: dict[str, int]) -> DomRow:
     name, symbol = _name_symbol(cells[columns["name"]] if len(cells) > columns["name"] else row)
     rank = None
     if "rank" in columns and len(cells) > columns["rank"]:
-        rank_text = cell_text(cells[columns["rank"]])
-        # A rank is ASCII digits: isdigit() is also true for "₅", which int() refuses.
-        rank = int(rank_text) if rank_text.isascii() and rank_text.isdecimal() else None
+        # ASCII digits ("1", "#1", "1."): isdigit() is also true for "₅", which int() refuses.
+        rank_match = _RANK.fullmatch(cell_text(cells[columns["rank"]]))
+        rank = int(rank_match.group(1)) if rank_match else None
     values: dict[str, float | None] = {}
     steps: dict[str, float] = {}
     errors: dict[str, str] = {}

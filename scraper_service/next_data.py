@@ -36,6 +36,7 @@ ENTRY_KEYS = {"circulating_supply": "circulatingsupply", "max_supply": "maxsuppl
 # A zero market cap or supply is how CoinMarketCap says "not reported" (rendered as --).
 ZERO_IS_MISSING = frozenset({"market_cap", "circulating_supply", "max_supply"})
 _IDENTITY = ("id", "slug", "name", "symbol")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,13 @@ def _normalised(obj: dict[str, Any]) -> dict[str, Any]:
     return {_norm(k): v for k, v in obj.items() if isinstance(k, str)}
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _number(value: Any) -> float | None:
+    """A finite JSON number, or a string holding one ("105276.1"); None for anything else."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _is_coin(obj: Any) -> bool:
@@ -136,14 +142,13 @@ def _coin(entry: dict[str, Any], currency: str | None) -> JsonCoin:
     errors: dict[str, str] = {}
     for fields, source in ((QUOTE_KEYS, quote), (ENTRY_KEYS, keys)):
         for field_name, key in fields.items():
-            value = source.get(key)
-            if value is not None and not _is_number(value):
-                errors[field_name] = f"{key} is not a number: {value!r}"
+            raw = source.get(key)
+            value = _number(raw)
+            if raw is not None and value is None:
+                errors[field_name] = f"{key} is not a number: {raw!r}"
+            if value == 0 and field_name in ZERO_IS_MISSING:
                 value = None
-            if value is not None and (value != 0 or field_name not in ZERO_IS_MISSING):
-                values[field_name] = float(value)
-            else:
-                values[field_name] = None
+            values[field_name] = value
     if block is None:
         errors["price"] = f"no quote in {currency or 'USD'}"
     elif values["price"] is None and "price" not in errors:
@@ -262,11 +267,12 @@ def parse_next_data(
 ) -> JsonListing | None:
     """The listing in a __NEXT_DATA__ script text, or None if it holds none.
 
-    Of several coin lists (the listing, the spotlight lists beside it), the one
-    sharing the most slugs with ``table_slugs`` (the rendered table's), then the
-    longest, is the listing. Its currency is the one the page JSON names, else
-    ``table_currency`` (what the table's money cells show). Never raises on bad
-    input: unparseable JSON or no coin list is None.
+    Of several coin lists (the listing, the spotlight lists and coin maps beside
+    it), the one sharing the most slugs with ``table_slugs`` (the rendered table's),
+    then with the most entries quoted, then the longest, is the listing. Its
+    currency is the one the page JSON names, else ``table_currency`` (what the
+    table's money cells show). Never raises on bad input: unparseable JSON or no
+    coin list is None.
     """
     if not raw:
         return None
@@ -279,9 +285,12 @@ def parse_next_data(
     if not candidates:
         return None
 
-    def score(candidate: _Candidate) -> tuple[int, int]:
-        slugs = {e.get("slug") for e in candidate.entries if isinstance(e, dict)}
-        return len(slugs & table_slugs), len(candidate.entries)
+    def score(candidate: _Candidate) -> tuple[int, int, int]:
+        # A coin map (every coin, no quotes) shares the table's slugs too, but not its prices.
+        dicts = [e for e in candidate.entries if isinstance(e, dict)]
+        shared = len({e.get("slug") for e in dicts} & table_slugs)
+        priced = sum(_quote_block(e, currency) is not None for e in dicts)
+        return shared, priced, len(candidate.entries)
 
     best = max(candidates, key=score)
     coins: list[JsonCoin] = []

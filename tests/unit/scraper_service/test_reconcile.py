@@ -218,9 +218,28 @@ def test_the_listing_is_the_coin_list_sharing_the_table_slugs() -> None:
         {"id": 9000 + i, "slug": f"other-{i}", "name": "O", "symbol": "O"} for i in range(150)
     ]
     listing_queries.insert(0, {"queryKey": ["spotlight"], "state": {"data": {"list": others}}})
-    chosen = parse_next_data(json.dumps(doc), frozenset(c.slug for c in COINS[:13]))
-    assert chosen is not None
-    assert [c.slug for c in chosen.coins] == [c.slug for c in COINS]
+    # A coin map: every coin of the site, ranked, without quotes.
+    coin_map = [
+        {"id": c.cmc_id, "slug": c.slug, "name": c.name, "symbol": c.symbol, "rank": c.rank}
+        for c in COINS
+    ] + others
+    listing_queries.append({"queryKey": ["map"], "state": {"data": {"map": coin_map}}})
+    for table_slugs in (frozenset(c.slug for c in COINS[:13]), frozenset()):
+        chosen = parse_next_data(json.dumps(doc), table_slugs)
+        assert chosen is not None
+        assert [c.slug for c in chosen.coins] == [c.slug for c in COINS]
+        assert all(c.values["price"] for c in chosen.coins)
+
+
+def test_json_numbers_written_as_strings_are_numbers() -> None:
+    def as_text(entry: dict[str, Any]) -> None:
+        _usd(entry)["price"] = repr(_usd(entry)["price"])
+        entry["circulatingSupply"] = str(entry["circulatingSupply"])
+
+    html = _edit_json(_page(full_rows=0), as_text)
+    result = _parse(html)
+    assert [q.price for q in result.quotes] == [c.price for c in COINS]
+    assert [q.circulating_supply for q in result.quotes] == [c.circulating_supply for c in COINS]
 
 
 # ---- 4. non-coin rows by structure ------------------------------------------------------
@@ -249,6 +268,12 @@ def test_a_json_entry_ranked_nowhere_is_not_a_coin_either() -> None:
     result = _parse(str(soup))
     assert result.non_coins == [INDEX_COIN.slug]
     assert INDEX_COIN.slug not in {q.slug for q in result.quotes}
+
+
+def test_a_rank_is_read_with_its_marks() -> None:
+    for text in ("#6", "6.", " 6 "):
+        result = _parse(_set_cell(_page(json_generation=None), 5, "rank", text))
+        assert _quote(result, COINS[5].slug)["rank"] == 6
 
 
 def test_a_row_without_rank_is_a_coin_when_the_json_ranks_it() -> None:
