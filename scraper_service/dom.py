@@ -40,6 +40,7 @@ _LOGO_ID = re.compile(r"/coins/\d+x\d+/(\d+)\.png")
 _SPARK_ID = re.compile(r"/sparklines/web/7d/\d+/(\d+)\.svg")
 # A change column's header: the period, with at most "%" and "change" around it.
 _CHANGE_HEADER = re.compile(r"^(?:%|change)*\(?(1h|24h|7d)\)?(?:%|change)*$")
+_HEADER_NOISE = re.compile(r"[^a-z0-9%#()]")
 _RANK = re.compile(r"#?\s*([0-9]+)\.?")
 # Where one element's text holds two money figures ("$27.61B$27,606,831,198"): before
 # a currency token that follows a digit or an abbreviation letter.
@@ -193,7 +194,8 @@ def _blocks(cell: Tag) -> list[str]:
 
 
 def _column_key(header: str) -> str | None:
-    compact = header.lower().replace(" ", "")
+    # Letters, digits and the marks headers use; sort arrows and spaces are dropped.
+    compact = _HEADER_NOISE.sub("", header.lower())
     change = _CHANGE_HEADER.match(compact)
     if change:
         return f"change_{change.group(1)}_pct"

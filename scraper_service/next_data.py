@@ -109,9 +109,11 @@ def _quote_block(entry: dict[str, Any], currency: str | None) -> dict[str, Any] 
             by_name = {str(k).upper(): v for k, v in block.items() if isinstance(v, dict)}
         elif isinstance(block, list):
             by_name = {
-                str(q.get("name", q.get("symbol", ""))).upper(): q
+                str(q.get(label)).upper(): q
                 for q in block
                 if isinstance(q, dict)
+                for label in ("name", "symbol", "currency")
+                if isinstance(q.get(label), str)
             }
         else:
             continue

@@ -270,6 +270,16 @@ def test_a_json_entry_ranked_nowhere_is_not_a_coin_either() -> None:
     assert INDEX_COIN.slug not in {q.slug for q in result.quotes}
 
 
+def test_headers_are_read_without_sort_marks() -> None:
+    soup = BeautifulSoup(_page(json_generation=None), "lxml")
+    for th in soup.find_all("th"):
+        if th.get_text():
+            th.p.append(" ▼")
+    assert [q.to_dict() for q in _parse(str(soup)).quotes] == [
+        q.to_dict() for q in _parse(_page(json_generation=None)).quotes
+    ]
+
+
 def test_a_rank_is_read_with_its_marks() -> None:
     for text in ("#6", "6.", " 6 "):
         result = _parse(_set_cell(_page(json_generation=None), 5, "rank", text))
