@@ -10,7 +10,8 @@ has a price, and the reason names both failures.
 
 Placeholder rows and coins missing from the table come from the JSON. A coin is
 keyed by id and slug, never symbol. A row or entry without a rank, where the
-others have one in the table or the JSON, is not a coin (index products, ads).
+others have one in the table or the JSON, is not a coin (index products, ads),
+nor is a row without rank repeating a coin that another row ranks (promoted).
 """
 
 from __future__ import annotations
@@ -190,10 +191,20 @@ def reconcile(rows: list[DomRow], listing: JsonListing | None) -> Merged:
             seen_ids.add(cmc_id)
         return True
 
+    ranked_rows = {key for r in rows if r.rank is not None for key in (r.slug, r.cmc_id) if key}
     for row in rows:
         coin = (by_id.get(row.cmc_id) if row.cmc_id else None) or (
             by_slug.get(row.slug) if row.slug else None
         )
+        if (
+            row.ranked
+            and not row.placeholder
+            and row.rank is None
+            and (row.slug in ranked_rows or row.cmc_id in ranked_rows)
+        ):
+            # A copy without rank of a coin ranked in another row: promoted, not a listing row.
+            merged.non_coins.append(row.slug)
+            continue
         if (row.slug is None and coin is None) or _is_non_coin(row, coin, json_ranked):
             merged.non_coins.append(row.slug)
             if coin is not None:

@@ -4,6 +4,7 @@ numbers are formatted independently of the parser."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -294,6 +295,18 @@ def test_a_row_without_rank_is_a_coin_when_the_json_ranks_it() -> None:
     dom_only = _parse(_set_cell(_page(json_generation=None), 5, "rank", "-"))
     assert dom_only.non_coins == [COINS[5].slug]
     assert len(dom_only.quotes) == 99
+
+
+def test_a_promoted_copy_of_a_ranked_row_is_not_a_coin_row() -> None:
+    soup = BeautifulSoup(_page(), "lxml")
+    rows = listing_rows(soup)
+    promoted = copy.copy(rows[3])
+    promoted.find_all("td", recursive=False)[1].string = ""
+    rows[0].insert_before(promoted)
+    result = _parse(str(soup))
+    assert result.non_coins == [COINS[3].slug]
+    assert not result.rejected
+    assert [q.to_dict() for q in result.quotes] == [q.to_dict() for q in _parse(_page()).quotes]
 
 
 def test_non_coins_are_not_a_list_of_slugs() -> None:
