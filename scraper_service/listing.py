@@ -169,8 +169,8 @@ def parse_page(
     if not rows and (listing is None or not listing.coins):
         raise LayoutNotFound(
             "no listing found: no <table> with class 'cmc-table' having rows, and no coin list "
-            "in __NEXT_DATA__ (tried dehydratedState 'homepage-data', initialState keysArr, "
-            "initialState listingLatest)"
+            "in __NEXT_DATA__ (no list of objects with id, slug, name and symbol, and no "
+            "COMPRESSED_KEYS_ARR listing)"
         )
     if page is None:
         active = _ACTIVE_PAGE.search(html)
