@@ -44,7 +44,8 @@ class Kafka:
     def __init__(self, settings: ServiceSettings, timeout_s: float) -> None:
         self.address = settings.kafka_bootstrap_servers
         self._timeout_ms = int(timeout_s * 1000)
-        self._common: dict[str, Any] = {
+        # The keyword arguments of every client: TLS and SASL come from the shared settings.
+        self.config: dict[str, Any] = {
             "bootstrap_servers": self.address,
             "client_id": CLIENT_ID,
             "request_timeout_ms": self._timeout_ms + 1000,
@@ -68,7 +69,7 @@ class Kafka:
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
             with self.errors():
-                self._admin = KafkaAdminClient(**self._common)
+                self._admin = KafkaAdminClient(**self.config)
         return self._admin
 
     def close(self) -> None:
@@ -228,7 +229,7 @@ class Kafka:
                 group_id=None,
                 enable_auto_commit=False,
                 allow_auto_create_topics=False,
-                **self._common,
+                **self.config,
             )
         try:
             assigned = [TopicPartition(topic, p) for p in sorted(starts)]
@@ -258,7 +259,7 @@ class Kafka:
         """Send ``messages`` (to ``topic`` unless one names its own) and wait until Kafka
         acknowledged each (acks=all). Returns how many; CliError on a failure."""
         with self.errors():
-            producer = KafkaProducer(acks="all", max_block_ms=self._timeout_ms, **self._common)
+            producer = KafkaProducer(acks="all", max_block_ms=self._timeout_ms, **self.config)
         try:
             with self.errors():
                 futures = [

@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from cryptoviz.cli import cli, main
+from cryptoviz.kafka_io import Kafka
 from cryptoviz.settings import Settings
 from cryptoviz_core.names import PREDICTIONS_INDEX
+from cryptoviz_core.settings import ServiceSettings
 
 
 def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -99,3 +101,23 @@ def test_the_entry_point_and_python_m_are_the_same_command() -> None:
         )
         assert result.returncode == 0, result.stderr
         assert "replay" in result.stdout
+
+
+def test_every_kafka_client_is_secured_as_the_services_are(tmp_path: Path) -> None:
+    ca, credential = tmp_path / "ca.pem", "operator-credential"
+    secured = ServiceSettings(
+        kafka_bootstrap_servers="kafka:9093",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="operator",
+        kafka_sasl_password=credential,
+        kafka_ssl_cafile=ca,
+    )
+    config = Kafka(secured, timeout_s=3).config
+    assert config["bootstrap_servers"] == "kafka:9093"
+    assert config["security_protocol"] == "SASL_SSL"
+    assert config["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert config["sasl_plain_username"] == "operator"
+    assert config["sasl_plain_password"] == credential
+    assert config["ssl_cafile"] == str(ca)
+    assert config["bootstrap_timeout_ms"] == 3000
+    assert "security_protocol" not in Kafka(ServiceSettings(), timeout_s=3).config
