@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,7 +22,6 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
-from pydantic_core import SchemaValidator, core_schema
 
 SCHEMA_VERSION = 1
 # Bounds that no real listing row reaches; a value outside them is a parse bug
@@ -59,7 +57,8 @@ def _utc_millis(value: object, parse: ValidatorFunctionWrapHandler) -> datetime:
     """A message's timestamp must be in the wire form; a Python datetime is normalised to it.
 
     Exactly one text form per instant lets the indexer store a message's bytes
-    as they are (Elasticsearch reads the same instant) and derive ids from it.
+    as they are (Elasticsearch reads the same instant) and derive ids from it:
+    `format_timestamp` of the decoded instant gives back the text sent.
     """
     if isinstance(value, str):
         if not _WIRE_TIMESTAMP.fullmatch(value):
@@ -89,7 +88,6 @@ UtcTimestamp = Annotated[
 ]
 
 
-# Every check below runs inside pydantic-core (Rust): decoding is the indexer's hottest path.
 # Strict: a number must be a JSON number, never a numeric string, so that a valid
 # message's bytes are a well-typed document as they are.
 Amount = Annotated[float, Field(strict=True, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)] | None
@@ -149,79 +147,7 @@ def decode_quote(raw: bytes | None) -> QuoteV1:
     producer wrote it) or SchemaError (a field is wrong; the message says which).
     """
     try:
-        # Fast path, parsed and validated in Rust: valid messages are the norm and
-        # this is the indexer's hottest call. Whatever it refuses takes the slower
-        # path below, which says why.
-        return QuoteV1.model_validate_json(raw or b"")
-    except ValidationError:
-        return _decode_slowly(raw)
-
-
-def _real_instant(text: str) -> str:
-    """``text``, once it names a real instant (the wire pattern has matched already)."""
-    datetime.fromisoformat(text)  # ValueError for e.g. February 30th
-    return text
-
-
-# A timestamp checked as the model checks it, kept as its wire text: the indexer
-# derives index and id from that text, and parsing it into a datetime only to
-# format it back cost ~2.5 us of the ~8 us that decoding a message took.
-_WIRE_TEXT_SCHEMA = core_schema.no_info_after_validator_function(
-    _real_instant, core_schema.str_schema(pattern=_WIRE_TIMESTAMP.pattern)
-)
-
-
-def _fields_validator(
-    model: type[BaseModel], *, timestamps_as_text: Collection[str]
-) -> SchemaValidator:
-    """Validates exactly the model's fields, from the model's own core schema, into a dict.
-
-    Building the frozen model instance costs as much as the validation itself;
-    a hot path that reads two fields does not need it. Built from the model's
-    schema, so there is still one definition of a quote; the fields named in
-    ``timestamps_as_text`` stay in their wire text instead of becoming datetimes.
-    """
-    schema = model.__pydantic_core_schema__
-    fields = schema["schema"] if schema["type"] == "model" else None
-    if fields is None or fields["type"] != "model-fields":
-        # e.g. a model_validator wraps the fields: a dict validator would skip it.
-        raise TypeError(f"{model.__name__}: only plain field validation can run without the model")
-    return SchemaValidator(
-        core_schema.typed_dict_schema(
-            {
-                name: core_schema.typed_dict_field(
-                    _WIRE_TEXT_SCHEMA if name in timestamps_as_text else field["schema"],
-                    required=field["schema"]["type"] != "default",
-                )
-                for name, field in fields["fields"].items()
-            },
-            extra_behavior=schema["config"]["extra_fields_behavior"],
-        )
-    )
-
-
-_TIMESTAMPS_AS_TEXT = frozenset({"scraped_at"})
-_QUOTE_FIELDS = _fields_validator(QuoteV1, timestamps_as_text=_TIMESTAMPS_AS_TEXT)
-
-
-def decode_quote_fields(raw: bytes | None) -> dict[str, Any]:
-    """`decode_quote`, returning the quote's fields as a dict instead of a QuoteV1.
-
-    Same checks and errors, at about a third of the cost (the indexer's hot
-    path); ``scraped_at`` stays in its wire text, e.g. ``2026-11-28T04:52:12.123Z``.
-    """
-    try:
-        fields: dict[str, Any] = _QUOTE_FIELDS.validate_json(raw or b"")
-    except ValidationError:
-        fields = dict(_decode_slowly(raw))
-        fields.update((name, format_timestamp(fields[name])) for name in _TIMESTAMPS_AS_TEXT)
-    return fields
-
-
-def _decode_slowly(raw: bytes | None) -> QuoteV1:
-    """`decode_quote` in steps, so that a refused message gets its own error and reason."""
-    try:
-        payload = json.loads(raw or b"")
+        payload = json.loads((raw or b"").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise MalformedMessage(f"not valid UTF-8 JSON: {err}") from None
     if not isinstance(payload, dict):

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from cryptoviz_core.health import beat
-from cryptoviz_core.schema import SchemaError, decode_quote_fields, format_timestamp
+from cryptoviz_core.schema import SchemaError, decode_quote, format_timestamp
 from indexer_service.batch import Batch, Partition, Record
 from indexer_service.dead_letter import REASON_REJECTED, DeadLetter
 from indexer_service.documents import Document, to_document
@@ -92,11 +92,12 @@ def decode_batch(
     for record in records:
         message = record.value or b""  # a null value is malformed, like an empty one
         try:
-            quote = decode_quote_fields(message)
+            quote = decode_quote(message)
         except SchemaError as err:
             letters.append(DeadLetter(record, err.reason, str(err)))
         else:
-            documents.append(to_document(quote["slug"], quote["scraped_at"], message, prefix))
+            scraped_at = format_timestamp(quote.scraped_at)  # the text sent: one per instant
+            documents.append(to_document(quote.slug, scraped_at, message, prefix))
             sources.append(record)
     return documents, sources, letters
 

@@ -52,12 +52,7 @@ class IndexerSettings(ServiceSettings):
         description="Refresh interval of the daily indices (Elasticsearch duration).",
     )
 
-    # A batch is written when any limit is reached. Defaults come from bench/index.py
-    # (200,000 messages, 2 CPUs shared with Elasticsearch), indexer docs/s per setting
-    # batch/chunk/parallelism: 5000/1000/2: 30.2k-36.5k; 10000/2500/2: 34.0k at 112 MB
-    # of RSS against 91; 2500/500/2: 30.3k; 5000/5000/1: 36.5k. Nothing beats 5000/1000/2
-    # beyond the run-to-run noise (the indexer is CPU-bound in Python, see service.py),
-    # and two concurrent requests let Elasticsearch use a core the indexer leaves free.
+    # A batch is written when any limit is reached; bench/index.py compares settings.
     batch_max_docs: int = Field(
         default=5000,
         ge=1,
