@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from elastic_transport import TransportError
@@ -80,18 +81,6 @@ class Rejection:
 Failures = dict[int, ItemResult]
 
 
-@dataclass(frozen=True, slots=True)
-class InFlight:
-    """A batch whose first bulk attempt is being sent (see `ElasticWriter.start`)."""
-
-    documents: Sequence[Document]
-    futures: list[Future[Failures]]  # one per chunk of ``chunk_docs`` documents, in order
-
-    def done(self) -> bool:
-        """True once every bulk request of the first attempt has its answer."""
-        return all(future.done() for future in self.futures)
-
-
 def describe_error(error: Any) -> str:
     """A one-line description of a bulk item error (a dict from ES, or any other value)."""
     if isinstance(error, dict):
@@ -109,11 +98,16 @@ def item_result(info: dict[str, Any]) -> ItemResult:
     return ItemResult(int(item.get("status", 500)), describe_error(item.get("error", "unknown")))
 
 
+# One ``_bulk`` request: its documents in, the ones not written out (see `send_bulk`).
+SendChunk = Callable[[Sequence[Document]], Failures]
+
+
 class ElasticWriter:
     """Writes batches of documents; see the module docstring for the retry contract.
 
-    Thread-safe only from one caller thread; owns a pool of ``parallelism`` threads
-    that send the chunks of a batch concurrently. `close()` stops the pool.
+    Used from one thread; owns a pool of ``parallelism`` threads that send the
+    chunks of a batch concurrently. `close()` stops the pool. ``send_chunk``
+    sends one request (default: `send_bulk` on ``client``); tests pass a script.
     """
 
     def __init__(
@@ -123,10 +117,12 @@ class ElasticWriter:
         *,
         chunk_docs: int,
         parallelism: int,
+        send_chunk: SendChunk | None = None,
     ) -> None:
         self._client = client
         self._backoff = backoff
         self._chunk_docs = chunk_docs
+        self._send_chunk = send_chunk or partial(send_bulk, client)
         self._pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="bulk")
         self.retries = 0  # retry rounds over the writer's life, for stats
 
@@ -156,48 +152,24 @@ class ElasticWriter:
         are re-sent after ``wait(delay)`` (which may raise Interrupted); GaveUp
         is raised once the backoff's attempts are exhausted.
         """
-        return self.finish(self.start(documents), wait)
-
-    def start(self, documents: Sequence[Document]) -> InFlight:
-        """Send the first attempt of `write` in the sender threads and return at once.
-
-        The caller decodes the next batch meanwhile, then calls `finish`. Requests
-        of a batch started later queue behind this one's in the sender threads.
-        """
-        return InFlight(documents, self._submit(documents))
-
-    def finish(self, flight: InFlight, wait: Callable[[float], None]) -> list[Rejection]:
-        """Wait for a batch begun by `start`, retry what failed; as `write` otherwise.
-
-        Retries are driven from the caller's thread, not the sender threads:
-        ``wait`` polls the Kafka consumer, which only the caller's thread may use.
-        """
-        documents = flight.documents
-        pending = list(range(len(documents)))
-        futures: list[Future[Failures]] | None = flight.futures
+        pending = list(range(len(documents)))  # positions still to write
         rejections: list[Rejection] = []
 
         def attempt() -> None:
-            nonlocal pending, futures
-            if futures is None:  # a retry: re-send what the last attempt left
+            nonlocal pending
+            if len(pending) < len(documents):
                 self.retries += 1
-                futures = self._submit([documents[i] for i in pending])
-            failures = [
-                (pending[chunk * self._chunk_docs + offset], result)
-                for chunk, future in enumerate(futures)
-                for offset, result in future.result().items()
-            ]
             retry_later: list[int] = []
             last_error = ""
-            for position, result in failures:
+            for offset, result in self._send([documents[i] for i in pending]).items():
                 outcome = classify(result.status)
                 if outcome is Outcome.RETRY:
-                    retry_later.append(position)
+                    retry_later.append(pending[offset])
                     last_error = f"{result.status}: {result.error}"
                 elif outcome is Outcome.REJECTED:
-                    rejections.append(Rejection(position, result.status, result.error))
-            if retry_later:
-                pending, futures = retry_later, None
+                    rejections.append(Rejection(pending[offset], result.status, result.error))
+            pending = retry_later
+            if pending:
                 raise RetryLater(f"{len(pending)} of {len(documents)} documents: {last_error}")
 
         retry(
@@ -205,49 +177,55 @@ class ElasticWriter:
         )
         return sorted(rejections, key=lambda r: r.position)
 
-    def _submit(self, documents: Sequence[Document]) -> list[Future[Failures]]:
-        """One attempt, started: a ``_bulk`` request per chunk, sent concurrently."""
-        return [
-            self._pool.submit(self._send_chunk, documents[i : i + self._chunk_docs])
-            for i in range(0, len(documents), self._chunk_docs)
-        ]
-
-    def _send_chunk(self, documents: Sequence[Document]) -> Failures:
-        """One ``_bulk`` request. Overridden by unit tests to script the answers."""
-        failures: Failures = {}
-        answered = 0
-        try:
-            # Documents expand to pre-serialised lines (Document.bulk_lines) that
-            # the helper sends as they are; its annotations only know dicts.
-            for ok, info in streaming_bulk(
-                self._client,
-                documents,  # type: ignore[arg-type]
-                chunk_size=len(documents),
-                max_chunk_bytes=MAX_CHUNK_BYTES,
-                expand_action_callback=Document.bulk_lines,  # type: ignore[arg-type]
-                max_retries=0,  # this module retries; see the module docstring
-                raise_on_error=False,
-                # The helper's own per-item error report needs action dicts;
-                # a refused request is mapped to every document just below.
-                raise_on_exception=True,
-                yield_ok=True,  # every item, so that ``answered`` is each one's position
-                # Only what item_result reads: a much smaller answer to parse.
-                filter_path=BULK_FILTER_PATH,
-            ):
-                if not ok:
-                    failures[answered] = item_result(info)
-                answered += 1
-        except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused
-            return dict.fromkeys(range(len(documents)), ItemResult(err.status_code, str(err)))
-        except TransportError as err:  # connection refused, reset or timed out
-            lost = ItemResult(STATUS_NO_ANSWER, f"{type(err).__name__}: {err}")
-            return dict.fromkeys(range(len(documents)), lost)
-        # The helper pairs items with documents silently: never count a document
-        # Elasticsearch did not answer for as written.
-        unanswered = ItemResult(STATUS_NO_ANSWER, "no item in the bulk answer")
-        failures.update(dict.fromkeys(range(answered, len(documents)), unanswered))
-        return failures
+    def _send(self, documents: Sequence[Document]) -> Failures:
+        """One attempt: a ``_bulk`` request per chunk, sent concurrently; failures by position."""
+        starts = range(0, len(documents), self._chunk_docs)
+        answers = self._pool.map(
+            self._send_chunk, [documents[i : i + self._chunk_docs] for i in starts]
+        )
+        return {
+            start + offset: result
+            for start, failures in zip(starts, answers, strict=True)
+            for offset, result in failures.items()
+        }
 
     def close(self) -> None:
         """Stop the sender threads. Idempotent."""
         self._pool.shutdown(wait=True)
+
+
+def send_bulk(client: Elasticsearch, documents: Sequence[Document]) -> Failures:
+    """One ``_bulk`` request for ``documents``: the ones not written, by position."""
+    failures: Failures = {}
+    answered = 0
+    try:
+        # Documents expand to pre-serialised lines (Document.bulk_lines) that
+        # the helper sends as they are; its annotations only know dicts.
+        for ok, info in streaming_bulk(
+            client,
+            documents,  # type: ignore[arg-type]
+            chunk_size=len(documents),
+            max_chunk_bytes=MAX_CHUNK_BYTES,
+            expand_action_callback=Document.bulk_lines,  # type: ignore[arg-type]
+            max_retries=0,  # this module retries; see the module docstring
+            raise_on_error=False,
+            # The helper's own per-item error report needs action dicts;
+            # a refused request is mapped to every document just below.
+            raise_on_exception=True,
+            yield_ok=True,  # every item, so that ``answered`` is each one's position
+            # Only what item_result reads: a much smaller answer to parse.
+            filter_path=BULK_FILTER_PATH,
+        ):
+            if not ok:
+                failures[answered] = item_result(info)
+            answered += 1
+    except ApiError as err:  # not per item: e.g. the bulk endpoint itself refused
+        return dict.fromkeys(range(len(documents)), ItemResult(err.status_code, str(err)))
+    except TransportError as err:  # connection refused, reset or timed out
+        lost = ItemResult(STATUS_NO_ANSWER, f"{type(err).__name__}: {err}")
+        return dict.fromkeys(range(len(documents)), lost)
+    # The helper pairs items with documents silently: never count a document
+    # Elasticsearch did not answer for as written.
+    unanswered = ItemResult(STATUS_NO_ANSWER, "no item in the bulk answer")
+    failures.update(dict.fromkeys(range(answered, len(documents)), unanswered))
+    return failures

@@ -5,20 +5,16 @@ acknowledged by the DLQ topic before its offset is committed; nothing is
 committed past what was written. A failure before the commit leaves the batch
 uncommitted, so it is read again after a restart (ids make that idempotent).
 
-Pipelining: while the bulk requests of batch N are in flight (the sender threads
-wait on sockets, without the GIL), the loop polls, decodes and sends batch N+1,
-whose requests queue behind N's, so Elasticsearch never waits for the loop. At
-most MAX_IN_FLIGHT batches are sent and not yet committed; they are completed
-(retries, dead letters, commit) oldest first, so commits stay in order.
+One batch at a time: a batch is written, dead-lettered and committed before
+the next one is read, so commits are in order and at most one batch is
+uncommitted.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -27,7 +23,7 @@ from cryptoviz_core.schema import SchemaError, decode_quote, format_timestamp
 from indexer_service.batch import Batch, Partition, Record
 from indexer_service.dead_letter import REASON_REJECTED, DeadLetter
 from indexer_service.documents import Document, to_document
-from indexer_service.elastic_writer import InFlight, Rejection
+from indexer_service.elastic_writer import Rejection
 from indexer_service.exceptions import Interrupted
 from indexer_service.settings import IndexerSettings
 from indexer_service.stats import Stats
@@ -35,14 +31,6 @@ from indexer_service.stats import Stats
 log = logging.getLogger(__name__)
 
 Wait = Callable[[float], None]
-
-# Poll timeout while a batch is in flight: short, so that a finished write is
-# committed promptly even when no new records arrive.
-IN_FLIGHT_POLL_S = 0.05
-# Two: one being written while the next is queued behind it. Measured on the
-# benchmark: 20-25k docs/s when each batch was committed before the next was
-# sent, 30-31k with two in flight. More would only hold more records uncommitted.
-MAX_IN_FLIGHT = 2
 
 
 class Consumer(Protocol):
@@ -63,8 +51,7 @@ class Writer(Protocol):
     retries: int
 
     def install_template(self, prefix: str, wait: Wait, **options: object) -> None: ...
-    def start(self, documents: Sequence[Document]) -> InFlight: ...
-    def finish(self, flight: InFlight, wait: Wait) -> list[Rejection]: ...
+    def write(self, documents: Sequence[Document], wait: Wait) -> list[Rejection]: ...
     def close(self) -> None: ...
 
 
@@ -102,19 +89,6 @@ def decode_batch(
     return documents, sources, letters
 
 
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """A batch handed to the writer and not yet committed."""
-
-    flight: InFlight
-    sources: list[Record]  # the record of each document, same order
-    letters: list[DeadLetter]  # records that failed to decode
-    offsets: dict[Partition, int]
-    records: int
-    size_bytes: int
-    started: float
-
-
 class IndexerService:
     """Runs the loop until `request_stop()`; see the module docstring for the contract."""
 
@@ -140,7 +114,6 @@ class IndexerService:
         self._utc_now = utc_now
         self._stop_requested = False
         self._consumer_started = False
-        self._in_flight: deque[_Sent] = deque()
         self.batch = Batch(
             settings.batch_max_docs, settings.batch_max_bytes, settings.batch_linger_s, clock=clock
         )
@@ -149,7 +122,7 @@ class IndexerService:
         self._next_retention = 0.0
 
     def request_stop(self) -> None:
-        """Ask the loop to finish the batches in flight, commit them and return. Signal-safe."""
+        """Ask the loop to write and commit the batch it collected, then return. Signal-safe."""
         self._stop_requested = True
 
     def start(self) -> None:
@@ -180,7 +153,7 @@ class IndexerService:
             self.start()
             while not self._stop_requested:
                 self.step()
-            self.flush()  # SIGTERM: finish the batches in flight and the one collected
+            self.flush()  # SIGTERM: write and commit the batch collected
             self.report()
         except Interrupted:
             log.warning(
@@ -192,17 +165,13 @@ class IndexerService:
         log.info("indexer stopped")
 
     def step(self) -> None:
-        """One turn: poll, send the batch if it is ready, commit what was written, chores."""
+        """One turn: poll, write and commit the batch if it is ready, chores."""
         timeout = self.settings.poll_timeout_s
         if len(self.batch):
             timeout = max(0.0, min(timeout, self.settings.batch_linger_s - self.batch.age()))
-        if self._in_flight:
-            timeout = min(timeout, IN_FLIGHT_POLL_S)
         self.batch.extend(self._consumer.poll(timeout, max_records=max(1, self.batch.room)))
         if self.batch.is_ready():
-            self._send()
-        while self._in_flight and self._in_flight[0].flight.done():
-            self._complete_oldest()
+            self._write_batch()
         now = self._clock()
         if now >= self._next_report:
             self.report()
@@ -213,33 +182,18 @@ class IndexerService:
             self._next_retention = now + self.settings.retention_interval_s
 
     def flush(self) -> None:
-        """Write and commit everything: the batches in flight, then the one collected."""
+        """Write and commit the batch collected so far, if any."""
         if len(self.batch):
-            self._send()
-        while self._in_flight:
-            self._complete_oldest()
+            self._write_batch()
 
-    def _send(self) -> None:
-        """Decode the collected batch and send it, completing the oldest in flight if at the limit.
-
-        Decoding runs while the batches in flight are being written.
-        """
+    def _write_batch(self) -> None:
+        """Decode, write, dead-letter what cannot be stored, then commit the batch."""
         started = self._clock()
-        documents, sources, letters = decode_batch(self.batch.records, self.settings.index_prefix)
-        offsets, records, size = self.batch.commit_offsets(), len(self.batch), self.batch.size_bytes
-        self.batch.clear()
-        if len(self._in_flight) == MAX_IN_FLIGHT:
-            self._complete_oldest()
-        # An empty flight when every record failed to decode: nothing to send.
-        flight = self._writer.start(documents) if documents else InFlight(documents, [])
-        self._in_flight.append(_Sent(flight, sources, letters, offsets, records, size, started))
-
-    def _complete_oldest(self) -> None:
-        """Finish the oldest batch in flight: retries, dead letters, then commit."""
-        sent = self._in_flight[0]
-        rejections = self._writer.finish(sent.flight, self._wait)
-        letters = sent.letters + [
-            DeadLetter(sent.sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
+        records = self.batch.records
+        documents, sources, letters = decode_batch(records, self.settings.index_prefix)
+        rejections = self._writer.write(documents, self._wait) if documents else []
+        letters += [
+            DeadLetter(sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
             for r in rejections
         ]
         if letters:
@@ -255,25 +209,26 @@ class IndexerService:
                         "offset": letter.record.offset,
                     },
                 )
-        if not self._consumer.commit(sent.offsets):
+        offsets = self.batch.commit_offsets()
+        if not self._consumer.commit(offsets):
             self.stats.commit_failures += 1
-        self._in_flight.popleft()
         self._consumer.release()
-        indexed = len(sent.flight.documents) - len(rejections)
+        indexed = len(documents) - len(rejections)
         self.stats.record_batch(
             indexed, [letter.reason for letter in letters], format_timestamp(self._utc_now())
         )
         log.info(
             "batch written",
             extra={
-                "records": sent.records,
+                "records": len(records),
                 "indexed": indexed,
                 "dead_lettered": len(letters),
-                "bytes": sent.size_bytes,
-                "duration_ms": round((self._clock() - sent.started) * 1000, 1),
-                "commit": {f"{t}[{p}]": o for (t, p), o in sent.offsets.items()},
+                "bytes": self.batch.size_bytes,
+                "duration_ms": round((self._clock() - started) * 1000, 1),
+                "commit": {f"{t}[{p}]": o for (t, p), o in offsets.items()},
             },
         )
+        self.batch.clear()
 
     def report(self) -> None:
         """Log the periodic stats line."""

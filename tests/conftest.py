@@ -1,3 +1,3 @@
 """Shared fixtures: the real local stack (devstack) for integration tests."""
 
-pytest_plugins = ["devstack.pytest_plugin"]
+pytest_plugins = ["tests.support.stack_fixtures"]

@@ -1,7 +1,7 @@
 """Batch readiness and the offsets it commits."""
 
 from indexer_service.batch import Batch
-from indexer_service.testing import FakeClock, record
+from tests.support.indexer_fakes import FakeClock, record
 
 
 def _batch(clock: FakeClock, docs: int = 3, size: int = 1000, linger: float = 1.0) -> Batch:

@@ -1,7 +1,7 @@
 """Dead-letter headers say why and where from, and keep the original payload."""
 
 from indexer_service.dead_letter import MAX_ERROR_CHARS, DeadLetter
-from indexer_service.testing import FakeRecord
+from tests.support.indexer_fakes import FakeRecord
 
 
 def test_headers_carry_reason_error_and_source_position() -> None:

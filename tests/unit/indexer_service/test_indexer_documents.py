@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 from indexer_service.documents import Document, index_name, quote_document, to_document
-from indexer_service.testing import sample_quote
+from tests.support.indexer_fakes import sample_quote
 
 
 def test_id_depends_only_on_slug_and_scraped_at() -> None:

@@ -18,7 +18,7 @@ from indexer_service.elastic_writer import (
     item_result,
 )
 from indexer_service.exceptions import Interrupted
-from indexer_service.testing import ScriptedWriter, sample_quote
+from tests.support.indexer_fakes import ScriptedWriter, sample_quote
 
 
 def _docs(n: int) -> list[Document]:

@@ -1,17 +1,15 @@
 """The whole loop on in-memory fakes: what is written, dead-lettered and committed."""
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
 from cryptoviz_core.retry import GaveUp
 from cryptoviz_core.schema import QuoteV1
-from indexer_service.documents import Document, quote_document
-from indexer_service.elastic_writer import InFlight
-from indexer_service.service import MAX_IN_FLIGHT, IndexerService
+from indexer_service.documents import quote_document
+from indexer_service.service import IndexerService
 from indexer_service.settings import IndexerSettings
-from indexer_service.testing import (
+from tests.support.indexer_fakes import (
     FakeClock,
     FakeConsumer,
     FakeDeadLetters,
@@ -175,7 +173,7 @@ def test_stop_during_backoff_commits_nothing() -> None:
     assert h.consumer.closed
 
 
-def test_stop_finishes_the_batch_in_flight_and_commits_it() -> None:
+def test_stop_writes_the_collected_batch_and_commits_it() -> None:
     h = Harness(batch_max_docs=100, batch_linger_s=60.0)
     quotes = _quotes(5)
     h.feed([q.to_json() for q in quotes])
@@ -224,37 +222,23 @@ def test_stats_rate_covers_the_time_since_the_previous_report() -> None:
     assert line["consumer_lag"] is None
 
 
-def test_batches_in_flight_are_bounded_and_commit_in_order() -> None:
-    # Pipelining sends batch N+1 while N is still being written, so that
-    # Elasticsearch never waits for the loop; at most MAX_IN_FLIGHT batches are
-    # uncommitted at once, and their commits stay in order. The first batch's
-    # answer is slow, so an unbounded loop would start every batch before it.
-    first = {_id(q) for q in _quotes(2)}
-    slow = threading.Event()
+def test_each_batch_is_committed_before_the_next_is_written() -> None:
+    h = Harness(batch_max_docs=2)
+    commits_at_write: list[int] = []
+    answer = h.writer.script.answer
 
-    def answer(doc: object, attempt: int) -> int:
-        if doc.id in first:  # type: ignore[attr-defined]
-            slow.wait(0.5)
-        return 201
+    def recording(doc: object, attempt: int) -> int:
+        commits_at_write.append(len(h.consumer.commits))
+        return answer(doc, attempt)  # type: ignore[arg-type]
 
-    h = Harness(answer=answer, batch_max_docs=2)
-    commits_at_start: list[int] = []
-    start = h.writer.start
-
-    def counting_start(documents: Sequence[Document]) -> InFlight:
-        commits_at_start.append(len(h.consumer.commits))
-        return start(documents)
-
-    h.writer.start = counting_start  # type: ignore[method-assign]
-    h.feed([q.to_json() for q in _quotes(10)])
+    h.writer.script.answer = recording
+    h.feed([q.to_json() for q in _quotes(6)])
     h.run_until_idle()
-    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6, 8, 10]
-    assert len(commits_at_start) == 5
-    for batch, commits in enumerate(commits_at_start):
-        assert commits >= batch - (MAX_IN_FLIGHT - 1)
+    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6]
+    assert commits_at_write == [0, 0, 1, 1, 2, 2]
 
 
-def test_a_batch_retried_while_the_next_is_decoded_commits_in_order() -> None:
+def test_a_retried_batch_commits_before_the_next() -> None:
     first = {_id(q) for q in _quotes(2)}
 
     def answer(doc: object, attempt: int) -> int:

@@ -1,8 +1,9 @@
-"""Session fixtures: the real stack starts once per test run and hands out its endpoints.
+"""Session fixtures: the real local stack (devstack) starts once per test run and hands
+out its endpoints.
 
-Registered from tests/conftest.py. A stack that was already up (``python -m
-devstack up``) is reused and left running; one this session started is
-stopped at the end.
+Registered from tests/conftest.py, for the integration and chaos suites. A stack
+that was already up (``python -m devstack up``) is reused and left running; one
+this session started is stopped at the end.
 """
 
 from __future__ import annotations

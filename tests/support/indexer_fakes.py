@@ -1,6 +1,8 @@
-"""In-memory stand-ins for the service's I/O parts, for fast tests of the whole loop.
+"""In-memory stand-ins for the indexer's I/O parts, for fast tests of the whole loop.
 
-They follow the Protocols in service.py and record what the service did to them.
+They follow the Protocols in indexer_service/service.py and record what the
+service did to them. `ScriptedWriter` is the real ElasticWriter on a scripted
+Elasticsearch: its ``send_chunk`` seam and a client that only records templates.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.batch import Partition, Record
 from indexer_service.dead_letter import DeadLetter
 from indexer_service.documents import Document
-from indexer_service.elastic_writer import ElasticWriter, Failures, ItemResult, Rejection
+from indexer_service.elastic_writer import ElasticWriter, Failures, ItemResult
 
 BASE_TIME = datetime(2026, 11, 28, 4, 52, 12, 123000, tzinfo=UTC)
 
@@ -146,12 +149,47 @@ class FakeRetention:
         return []
 
 
-class ScriptedWriter(ElasticWriter):
-    """The real ElasticWriter with `_send_chunk` answered by ``answer(doc, attempt)``.
+class ScriptedBulk:
+    """Answers each ``_bulk`` request document by document with ``answer(doc, attempt)``.
 
     ``answer`` returns the HTTP status of one document at one attempt (0-based
     per document); written documents are kept in `stored` by id.
     """
+
+    def __init__(self, answer: Callable[[Document, int], int]) -> None:
+        self.answer = answer
+        self.attempts: dict[str, int] = {}
+        self.stored: dict[str, Document] = {}
+        self.requests: list[int] = []  # documents per bulk request
+
+    def __call__(self, documents: Sequence[Document]) -> Failures:
+        self.requests.append(len(documents))
+        failures = {}
+        for offset, doc in enumerate(documents):
+            attempt = self.attempts.get(doc.id, 0)
+            self.attempts[doc.id] = attempt + 1
+            status = self.answer(doc, attempt)
+            if 200 <= status < 300:
+                self.stored[doc.id] = doc
+            else:
+                failures[offset] = ItemResult(status, f"error {status}")
+        return failures
+
+
+class TemplateRecorder:
+    """The one client call a writer makes besides ``_bulk``: remembers the templates put."""
+
+    def __init__(self) -> None:
+        self.templates: list[str] = []
+        self.indices = self  # the writer calls client.indices.put_index_template
+
+    def put_index_template(self, name: str, **body: Any) -> None:
+        self.templates.append(name)
+
+
+class ScriptedWriter(ElasticWriter):
+    """The real ElasticWriter answered by a `ScriptedBulk`; its records are exposed as
+    `attempts`, `stored` and `requests`, the templates it installed as `templates`."""
 
     def __init__(
         self,
@@ -160,46 +198,14 @@ class ScriptedWriter(ElasticWriter):
         chunk_docs: int = 3,
         parallelism: int = 2,
     ) -> None:
-        from cryptoviz_core.retry import Backoff
-
+        bulk, client = ScriptedBulk(answer), TemplateRecorder()
         super().__init__(
-            client=None,  # type: ignore[arg-type]  # never used: _send_chunk is replaced
-            backoff=Backoff(initial=0.1, maximum=1.0, jitter=0.0, max_attempts=backoff_attempts),
+            client,  # type: ignore[arg-type]
+            Backoff(initial=0.1, maximum=1.0, jitter=0.0, max_attempts=backoff_attempts),
             chunk_docs=chunk_docs,
             parallelism=parallelism,
+            send_chunk=bulk,
         )
-        self._answer = answer
-        self.attempts: dict[str, int] = {}
-        self.stored: dict[str, Document] = {}
-        self.requests: list[int] = []  # documents per bulk request
-
-    def install_template(
-        self, prefix: str, wait: Callable[[float], None], **options: object
-    ) -> None:
-        self.template_installed = prefix
-
-    def _send_chunk(self, documents: Sequence[Document]) -> Failures:
-        self.requests.append(len(documents))
-        failures = {}
-        for offset, doc in enumerate(documents):
-            attempt = self.attempts.get(doc.id, 0)
-            self.attempts[doc.id] = attempt + 1
-            status = self._answer(doc, attempt)
-            if 200 <= status < 300:
-                self.stored[doc.id] = doc
-            else:
-                failures[offset] = ItemResult(status, f"error {status}")
-        return failures
-
-
-__all__ = [
-    "FakeClock",
-    "FakeConsumer",
-    "FakeDeadLetters",
-    "FakeRecord",
-    "FakeRetention",
-    "Rejection",
-    "ScriptedWriter",
-    "record",
-    "sample_quote",
-]
+        self.script = bulk
+        self.attempts, self.stored, self.requests = bulk.attempts, bulk.stored, bulk.requests
+        self.templates = client.templates
