@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 from devstack.stack import ZOOKEEPERS, Stack
 
 

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 
 JVM_ROOTS = (Path("/usr/lib/jvm"),)
 

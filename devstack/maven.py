@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 MAVEN_TIMEOUT_S = 900

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 
 POLL_S = 0.25
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from devstack import elasticsearch as es_node
 from devstack import kafka, zookeeper
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 from devstack.jdk import find_java
 from devstack.maven import copy_dependencies
 from devstack.processes import ServerProcess

@@ -2,6 +2,6 @@
 
 Pure modules (`resample`, `models`, `backtest`, `scoring`) hold the logic and are
 tested without Elasticsearch; `history` and `store` are the only modules that
-talk to Elasticsearch; `cycle` wires one forecast-and-score pass; `__main__`
-is the command line.
+talk to Elasticsearch; `cycle` wires one forecast-and-score pass (start there);
+`__main__` is the command line, ``python -m ia_module``.
 """

@@ -20,7 +20,7 @@ from cryptoviz_core.elastic import connect
 from cryptoviz_core.health import wait_beating
 from cryptoviz_core.logs import configure_logging
 from cryptoviz_core.retry import Backoff, GaveUp
-from ia_module.errors import NoData, StoreUnavailable
+from ia_module.exceptions import NoData, StoreUnavailable
 from ia_module.settings import MODEL_NAMES, IASettings
 
 log = logging.getLogger("ia_module")

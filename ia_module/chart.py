@@ -19,7 +19,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ia_module.errors import NoData
+from ia_module.exceptions import NoData
 from ia_module.history import fetch_recent
 from ia_module.resample import to_grid
 from ia_module.settings import IASettings

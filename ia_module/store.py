@@ -23,7 +23,7 @@ from elasticsearch.helpers import streaming_bulk
 
 from cryptoviz_core.retry import Backoff, RetryLater, is_retryable_status, retry
 from cryptoviz_core.schema import format_timestamp
-from ia_module.errors import StoreUnavailable
+from ia_module.exceptions import StoreUnavailable
 from ia_module.scoring import Metrics, Scored, metrics_from_sums
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from cryptoviz_core.elastic import connect
 from cryptoviz_core.logs import configure_logging
 from cryptoviz_core.retry import Backoff, GaveUp, RetryLater, retry
 from cryptoviz_core.settings import ServiceSettings
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 from devstack.stack import SERVICES, Endpoints, Stack
 from ia_module.__main__ import add_chart_arguments
 from pipeline_runner.metrics import RATE_WINDOW_S, Sample, figures, summary_line, window_start

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 from devstack.jdk import find_java
 from devstack.maven import run_copy
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devstack import kafka, zookeeper
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 from devstack.maven import copy_dependencies
 from devstack.readiness import wait_until
 from devstack.settings import DevstackSettings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devstack import jdk
-from devstack.errors import DevstackError
+from devstack.exceptions import DevstackError
 
 
 def fake_jdk(root: Path, name: str, version: str) -> Path:
