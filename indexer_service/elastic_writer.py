@@ -122,7 +122,7 @@ class ElasticWriter:
         self._client = client
         self._backoff = backoff
         self._chunk_docs = chunk_docs
-        self._send_chunk = send_chunk or partial(send_bulk, client)
+        self._send_request = send_chunk or partial(send_bulk, client)
         self._pool = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="bulk")
         self.retries = 0  # retry rounds over the writer's life, for stats
 
@@ -181,7 +181,7 @@ class ElasticWriter:
         """One attempt: a ``_bulk`` request per chunk, sent concurrently; failures by position."""
         starts = range(0, len(documents), self._chunk_docs)
         answers = self._pool.map(
-            self._send_chunk, [documents[i : i + self._chunk_docs] for i in starts]
+            self._send_request, [documents[i : i + self._chunk_docs] for i in starts]
         )
         return {
             start + offset: result
