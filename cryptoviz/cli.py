@@ -21,7 +21,7 @@ from rich.console import Console
 
 from cryptoviz import dead_letters, messages, offsets, render
 from cryptoviz.elastic_io import Elastic
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz.kafka_io import Kafka
 from cryptoviz.settings import Settings
 from cryptoviz.status import gather

@@ -13,7 +13,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz_core.elastic import connect
 from cryptoviz_core.settings import ServiceSettings
 

@@ -28,7 +28,7 @@ from kafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz.messages import Outgoing, Record
 from cryptoviz_core.settings import ServiceSettings
 

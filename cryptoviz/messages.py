@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz_core.schema import SchemaError, decode_quote
 from indexer_service.batch import Record as ConsumedRecord
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz_core.names import METRICS_INDEX, PREDICTIONS_INDEX
 from cryptoviz_core.settings import ServiceSettings
 from indexer_service.settings import IndexerSettings

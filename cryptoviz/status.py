@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from cryptoviz import health, offsets, zookeeper
 from cryptoviz.elastic_io import Elastic
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz.kafka_io import Kafka
 from cryptoviz.messages import to_millis
 from cryptoviz.settings import CliSettings, ForecastIndices, Settings

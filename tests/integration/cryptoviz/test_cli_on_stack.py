@@ -29,7 +29,7 @@ from kafka.structs import OffsetAndMetadata
 from devstack.stack import Stack
 from indexer_service.documents import quote_document
 from indexer_service.template import template_name
-from indexer_service.testing import BASE_TIME, sample_quote
+from tests.support.indexer_fakes import BASE_TIME, sample_quote
 from tests.support.indexer_run import PARTITIONS, REPO, IndexerRun, stop
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptoviz.dead_letters import HEADER_REPLAY_OF, DeadLetter, by_reason, plan_replay
 from indexer_service.batch import Record
 from indexer_service.dead_letter import DeadLetter as Written
-from indexer_service.testing import FakeRecord
+from tests.support.indexer_fakes import FakeRecord
 
 
 def written(reason: str, value: bytes, offset: int, source_offset: int) -> DeadLetter:

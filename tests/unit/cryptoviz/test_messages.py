@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cryptoviz.errors import CliError
+from cryptoviz.exceptions import CliError
 from cryptoviz.messages import parse_since, prepare, view
-from indexer_service.testing import FakeRecord, sample_quote
+from tests.support.indexer_fakes import FakeRecord, sample_quote
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
