@@ -18,7 +18,9 @@ matplotlib.use("Agg")  # headless: containers and CI have no display
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
+from cryptoviz_core.prices import plain_price
 from ia_module.exceptions import NoData
 from ia_module.history import fetch_recent
 from ia_module.resample import to_grid
@@ -113,6 +115,7 @@ def draw(
         ax.axvline(issued, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel(f"time (UTC), {step.total_seconds():g} s grid")
     ax.set_ylabel("price (USD)")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: plain_price(value)))
     ax.set_title(f"{slug}: price and forecast")
     ax.xaxis.set_major_formatter(
         mdates.DateFormatter("%m-%d %H:%M:%S", tz="UTC")  # type: ignore[no-untyped-call]

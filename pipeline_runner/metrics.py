@@ -7,7 +7,6 @@ without a broker.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,17 +43,6 @@ class CoinRow:
             return True
         used_until = self.issued_at + timedelta(seconds=self.step_s)
         return (self.quoted_at - used_until).total_seconds() <= ia_interval_s
-
-
-def plain_price(value: float | None) -> str:
-    """A price as the listing shows it: two decimals from 1 up, else four significant
-    digits in plain decimals (0.00001161, never 1.161e-05)."""
-    if value is None:
-        return "-"
-    if value == 0 or abs(value) >= 1:
-        return f"{value:,.2f}"
-    decimals = 3 - math.floor(math.log10(abs(value)))
-    return f"{value:.{decimals}f}"
 
 
 def age(now: datetime, then: datetime) -> str:

@@ -15,7 +15,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from pipeline_runner.metrics import Figures, Sample, age, plain_price
+from cryptoviz_core.prices import plain_price
+from pipeline_runner.metrics import Figures, Sample, age
 from pipeline_runner.supervisor import ChildState
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from pipeline_runner.metrics import (
     age,
     figures,
     freshness,
-    plain_price,
     rate,
     summary_line,
     top_coins,
@@ -88,14 +87,6 @@ def test_summary_line_is_exact() -> None:
         summary_line(1200, 100, 3600, 2)
         == "indexed 1200 quotes for 100 coins, 3600 predictions, 2 dead-lettered"
     )
-
-
-def test_small_prices_are_plain_decimals_with_four_significant_digits() -> None:
-    assert plain_price(0.00001161) == "0.00001161"
-    assert plain_price(0.5) == "0.5000"
-    assert plain_price(0.0123456) == "0.01235"
-    assert plain_price(105313.624) == "105,313.62"
-    assert plain_price(None) == "-"
 
 
 def test_a_forecast_outrun_by_the_prices_is_not_current() -> None:
