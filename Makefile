@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 OS_PACKAGES := chromium chromium-driver maven docker-compose
 OS_COMMANDS := chromium chromedriver mvn docker-compose
 
-.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos bench clean run
+.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos bench clean run \
+	lock images
 
 setup: os-packages venv stack-artifacts
 
@@ -31,6 +32,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 stack-artifacts: venv
 	$(PY) -m devstack fetch
+
+# Each image installs only its service's lock (<service>/requirements.lock): every
+# transitive dependency pinned with its hashes, the direct ones at the versions
+# requirements.txt pins, resolved for any Python 3.11 (Debian's 3.11.2 as well as
+# the official image's latest 3.11). Regenerate after changing a requirements.in or a pin;
+# tests/unit/deploy/test_locks.py fails while a lock disagrees with them.
+LOCKED := scraper_service indexer_service ia_module
+lock: venv
+	for s in $(LOCKED); do \
+	  UV_NATIVE_TLS=1 $(VENV)/bin/uv pip compile --quiet --generate-hashes \
+	    --python-version 3.11 --python-platform linux --no-emit-index-url --no-emit-find-links \
+	    --constraint requirements.txt --output-file $$s/requirements.lock $$s/requirements.in \
+	    || exit 1; \
+	done
+
+# The three service images on the devstack's own Docker engine (prints its DOCKER_HOST).
+images: venv
+	$(PY) -m devstack images
 
 lint: venv
 	$(PY) -m ruff check .

@@ -1,6 +1,12 @@
-"""``python -m devstack fetch|up|status|down``: the local real stack from the command line.
+"""``python -m devstack fetch|up|status|down|docker|images``: the local real stack.
 
 ``fetch`` resolves the Maven artifacts into the cache (what ``make setup`` runs);
+
+``docker`` starts the devstack's own Docker engine (no bridge, its own socket) and
+prints ``{"docker_host": "unix://..."}``; ``images`` does that, then builds the
+three service images on it (``cryptoviz/<name>:local``), making a Debian base image
+when the default cannot be pulled, and prints the engine, base and tags as JSON.
+``down`` stops the engine too;
 
 ``up`` and ``status`` print the endpoints as one JSON object on stdout;
 ``status`` adds an ``ok`` flag per service and exits 1 when any is down.
@@ -19,12 +25,18 @@ from devstack.stack import ZOOKEEPERS, Stack
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    parser.add_argument("command", choices=["fetch", "up", "status", "down"])
+    parser.add_argument("command", choices=["fetch", "up", "status", "down", "docker", "images"])
     args = parser.parse_args(argv)
     stack = Stack()
     try:
         if args.command == "up":
             print(stack.up().to_json(), flush=True)
+            return 0
+        if args.command == "docker":
+            print(json.dumps({"docker_host": stack.docker()}), flush=True)
+            return 0
+        if args.command == "images":
+            print(json.dumps(stack.images().to_dict()), flush=True)
             return 0
         if args.command == "fetch":
             stack.fetch()

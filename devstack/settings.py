@@ -52,3 +52,10 @@ class DevstackSettings(BaseSettings):
         default=120.0, gt=0, description="Seconds allowed for each server to become ready."
     )
     maven: str = Field(default="mvn", description="Maven command that fetches the Java jars.")
+    # Outside the clone, so that a fresh clone (CI) imports the base image instead of
+    # running debootstrap again.
+    image_cache: Path = Field(
+        default=Path.home() / ".cache" / "cryptoviz-devstack",
+        description="Cache of the Debian base image's root file system (devstack images).",
+        json_schema_extra={"env_example": "~/.cache/cryptoviz-devstack"},
+    )

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from devstack import elasticsearch as es_node
 from devstack import kafka, zookeeper
+from devstack.docker_engine import Engine
 from devstack.exceptions import DevstackError
+from devstack.images import Built, ImageBuilder
+from devstack.images import exclusive as images_exclusive
 from devstack.jdk import find_java
 from devstack.maven import copy_dependencies
 from devstack.processes import ServerProcess
@@ -83,6 +86,7 @@ class Stack:
         self.state_dir = home / "state"
         self.data_dir = home / "data"
         self.processes = {name: ServerProcess(name, self.state_dir) for name in SERVICES}
+        self.engine = Engine(home, self.state_dir)
 
     @property
     def endpoints(self) -> Endpoints:
@@ -125,9 +129,25 @@ class Stack:
         self._wait_kafka()
         self._wait_elasticsearch()
 
-    def down(self) -> None:
-        """Stop every server, dependents first. Idempotent."""
+    def docker(self) -> str:
+        """Start the devstack's Docker engine unless it answers; returns its DOCKER_HOST."""
         with self._exclusive():
+            return self.engine.up()
+
+    def images(self) -> Built:
+        """The engine up, then the three service images built on it (the base made if needed)."""
+        self.docker()
+        builder = ImageBuilder(
+            self.engine, self.settings.image_cache, self.state_dir / "images.log"
+        )
+        with images_exclusive(self.state_dir / "images.lock"):
+            return builder.build_all()
+
+    def down(self) -> None:
+        """Stop every server, dependents first (the engine's containers use the others).
+        Idempotent."""
+        with self._exclusive():
+            self.engine.down()
             for name in reversed(SERVICES):
                 self.processes[name].stop()
 

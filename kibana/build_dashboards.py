@@ -86,8 +86,15 @@ def date_histogram(field: str, interval: str = "auto") -> Column:
     }
 
 
-def terms(field: str, size: int, order_by: str | None = None, direction: str = "desc") -> Column:
-    """Buckets per value of keyword ``field``, ordered by column ``order_by`` (else by name)."""
+def terms(
+    field: str,
+    size: int,
+    order_by: str | None = None,
+    direction: str = "desc",
+    data_type: str = "string",
+) -> Column:
+    """Buckets per value of ``field`` (a keyword, or a number with ``data_type="number"``),
+    ordered by column ``order_by`` (else by value)."""
     order = (
         {"type": "column", "columnId": order_by}
         if order_by
@@ -96,7 +103,7 @@ def terms(field: str, size: int, order_by: str | None = None, direction: str = "
     return {
         "label": field,
         "customLabel": True,
-        "dataType": "string",
+        "dataType": data_type,
         "operationType": "terms",
         "sourceField": field,
         "isBucketed": True,
@@ -159,8 +166,9 @@ def last_value(field: str, label: str, sort_field: str) -> Column:
     }
 
 
-def count(label: str, kql: str | None = None) -> Column:
-    """Number of documents (optionally only those matching ``kql``)."""
+def count(label: str, kql: str | None = None, per: str | None = None) -> Column:
+    """Number of documents (optionally only those matching ``kql``); ``per`` ("s", "m",
+    "h", "d") makes it a rate whatever interval Lens picks for the histogram."""
     column: Column = {
         "label": label,
         "customLabel": True,
@@ -173,6 +181,8 @@ def count(label: str, kql: str | None = None) -> Column:
     }
     if kql:
         column["filter"] = {"query": kql, "language": "kuery"}
+    if per:
+        column["timeScale"] = per
     return column
 
 
@@ -299,11 +309,13 @@ def dashboard(
     time_from: str = "now-24h",
     time_to: str = "now",
     control: tuple[str, str, str] | None = None,
+    selected: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A dashboard of by-reference Lens panels laid out in ``rows`` of (object, width).
 
     Widths are on Kibana's 48-column grid. ``control`` is an optional options-list
-    control ``(data view id, keyword field, label)`` shown above the panels.
+    control ``(data view id, keyword field, label)`` shown above the panels, with the
+    values ``selected`` picked when the dashboard opens.
     """
     panels: list[dict[str, Any]] = []
     references: list[dict[str, str]] = []
@@ -358,7 +370,7 @@ def dashboard(
                     "fieldName": field,
                     "title": label,
                     "singleSelect": True,
-                    "selectedOptions": [],
+                    "selectedOptions": list(selected),
                     "enhancements": {},
                 },
             }
@@ -512,6 +524,8 @@ def coin_detail() -> list[dict[str, Any]]:
         [[(price_chart, 48)], [(volume, 24), (rank, 24)]],
         time_to="now+2h",  # the forecasts reach into the future
         control=(QUOTES, "slug", "Coin"),
+        # Until a coin is picked every panel would average all ~100 of them.
+        selected=("bitcoin",),
     )
     return [price_chart, volume, rank, board]
 
@@ -525,6 +539,9 @@ def forecast_quality() -> list[dict[str, Any]]:
             # Lens cannot order buckets by a last value; the table sorts instead.
             "coin": terms("slug", 100),
             "model": terms("model", 10),
+            # One metrics document per horizon step shares each window_end: without
+            # the step as a bucket, a last value would pick any of the steps.
+            "step": terms("horizon_step", 24, data_type="number"),
             "mase": last_value("mase", "MASE (<1 beats naive)", "window_end"),
             "cov80": last_value("coverage80", "80% coverage", "window_end"),
             "cov95": last_value("coverage95", "95% coverage", "window_end"),
@@ -583,7 +600,9 @@ def pipeline_health() -> list[dict[str, Any]]:
     rate_layer = Layer(
         "rate",
         QUOTES,
-        {"t": date_histogram("scraped_at", "1m"), "y": count("Quotes per minute")},
+        # Lens widens a fixed 1m interval to stay under its bar limit (6 h is 360 bars);
+        # the time scale keeps the count per minute whatever interval it picks.
+        {"t": date_histogram("scraped_at"), "y": count("Quotes per minute", per="m")},
     )
     rate = xy_chart(
         "cryptoviz-lens-docs-per-minute",

@@ -16,6 +16,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from devstack.cleanup import delete_named
+from devstack.images import Built
 from devstack.stack import Stack
 
 
@@ -29,6 +30,17 @@ def stack() -> Iterator[Stack]:
     yield local
     if not was_up:
         local.down()
+
+
+@pytest.fixture(scope="session")
+def images(stack: Stack) -> Iterator[Built]:
+    """The three service images, built on the devstack's own Docker engine (started
+    if none answers, and then stopped at the end with its containers)."""
+    engine_was_up = stack.engine.answers()
+    built = stack.images()
+    yield built
+    if not engine_was_up:
+        stack.engine.down()
 
 
 @pytest.fixture(scope="session")

@@ -286,3 +286,43 @@ def test_bad_line_and_unknown_type_are_reported() -> None:
     found = problems(files, templates())
     assert "50-extra.ndjson:1: type 'canvas-workpad' is not importable" in found
     assert any(p.startswith("50-extra.ndjson:2: not JSON") for p in found)
+
+
+def generated(object_type: str) -> dict[str, dict[str, Any]]:
+    """The generator's objects of one type, by title."""
+    return {
+        obj["attributes"]["title"]: obj
+        for text in build_dashboards.render().values()
+        for obj in map(json.loads, text.splitlines())
+        if obj["type"] == object_type
+    }
+
+
+def layers(lens: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(lens["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values())
+
+
+def test_latest_forecast_quality_is_per_horizon_step() -> None:
+    # The IA writes one metrics document per (slug, model, horizon_step) for each
+    # window_end: a last value by window_end is only defined with all three as buckets.
+    table = generated("lens")["Latest forecast quality per coin and model"]
+    for layer in layers(table):
+        columns = layer["columns"].values()
+        if any(c["operationType"] == "last_value" for c in columns):
+            buckets = {c["sourceField"] for c in columns if c["isBucketed"]}
+            assert {"slug", "model", "horizon_step"} <= buckets
+
+
+def test_quotes_per_minute_are_counted_per_minute() -> None:
+    chart = generated("lens")["Quotes indexed per minute (by scrape time)"]
+    (layer,) = layers(chart)
+    (counted,) = [c for c in layer["columns"].values() if c["operationType"] == "count"]
+    # Lens scales the bars to one minute whatever interval the histogram gets.
+    assert counted.get("timeScale") == "m"
+
+
+def test_coin_detail_opens_on_one_coin() -> None:
+    board = generated("dashboard")["CryptoViz: Coin detail"]
+    controls = json.loads(board["attributes"]["controlGroupInput"]["panelsJSON"])
+    (control,) = controls.values()
+    assert control["explicitInput"]["selectedOptions"] == ["bitcoin"]
