@@ -229,6 +229,8 @@ class ImageBuilder:
         self._run(
             self.engine.docker(
                 "build",
+                # A failed step's container is removed too, not left behind.
+                "--force-rm",
                 "--network",
                 "host",
                 "--build-arg",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 
 from devstack.images import Built
@@ -177,7 +177,10 @@ def test_images_run_the_pipeline_on_the_real_stack(
         assert uid != "0", f"{name} runs as root"
 
     def predicted() -> bool:
-        found = es.count(index=predictions, ignore_unavailable=True, allow_no_indices=True)
+        try:
+            found = es.count(index=predictions, ignore_unavailable=True, allow_no_indices=True)
+        except ApiError:  # the IA has just created the index; its shard is not started yet
+            return False
         return int(found["count"]) > 0
 
     def all_healthy() -> bool:

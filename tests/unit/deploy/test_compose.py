@@ -218,3 +218,37 @@ def test_zookeeper_nodes_form_one_ensemble(node: str) -> None:
         "/var/lib/zookeeper/data",
         "/var/lib/zookeeper/log",
     }
+
+
+# ZooKeeper settings cp-zookeeper's zookeeper.properties template does not render:
+# set as ZOOKEEPER_* variables they are silently dropped.
+UNRENDERED_ZOOKEEPER = {
+    "ZOOKEEPER_4LW_COMMANDS_WHITELIST": "-Dzookeeper.4lw.commands.whitelist=",
+    "ZOOKEEPER_ADMIN_ENABLE_SERVER": "-Dzookeeper.admin.enableServer=",
+}
+
+
+def zookeeper_setting_problems(env: dict[str, Any]) -> list[str]:
+    found = [
+        f"{name} is ignored by cp-zookeeper; set {prop}... in KAFKA_OPTS"
+        for name, prop in UNRENDERED_ZOOKEEPER.items()
+        if name in env
+    ]
+    # The healthcheck sends `srvr`: the whitelist must say so, not rely on a default.
+    if "-Dzookeeper.4lw.commands.whitelist=srvr" not in str(env.get("KAFKA_OPTS", "")).split():
+        found.append("srvr is not whitelisted in KAFKA_OPTS")
+    return found
+
+
+@pytest.mark.parametrize("node", ["zookeeper1", "zookeeper2"])
+def test_zookeeper_settings_reach_zookeeper(node: str) -> None:
+    assert zookeeper_setting_problems(load()["services"][node]["environment"]) == []
+
+
+def test_an_ignored_zookeeper_setting_is_reported() -> None:
+    env = {"ZOOKEEPER_4LW_COMMANDS_WHITELIST": "srvr", "ZOOKEEPER_CLIENT_PORT": 2181}
+    assert zookeeper_setting_problems(env) == [
+        "ZOOKEEPER_4LW_COMMANDS_WHITELIST is ignored by cp-zookeeper; set "
+        "-Dzookeeper.4lw.commands.whitelist=... in KAFKA_OPTS",
+        "srvr is not whitelisted in KAFKA_OPTS",
+    ]

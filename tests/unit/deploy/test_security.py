@@ -154,6 +154,31 @@ def test_defaulted_or_literal_secret_is_reported() -> None:
     assert "kibana: SERVER_PASSWORD is not a required ${VAR:?message}" in found
 
 
+# The volume holding the private keys, and the services that need them.
+KEYS_VOLUME = "es-certs"
+KEYS_ALLOWED = {"setup": "creates them", "elasticsearch": "serves TLS with them"}
+
+
+def key_problems(compose: dict[str, Any]) -> list[str]:
+    """Services that mount the private keys without needing them."""
+    return [
+        f"{name} mounts {KEYS_VOLUME} (private keys)"
+        for name, service in compose["services"].items()
+        for volume in service.get("volumes") or []
+        if str(volume).split(":")[0] == KEYS_VOLUME and name not in KEYS_ALLOWED
+    ]
+
+
+def test_only_elasticsearch_and_setup_see_the_private_keys() -> None:
+    assert key_problems(load()) == []
+
+
+def test_a_service_mounting_the_keys_is_reported() -> None:
+    compose = load()
+    compose["services"]["kibana"]["volumes"].append("es-certs:/usr/share/kibana/config/certs:ro")
+    assert key_problems(compose) == ["kibana mounts es-certs (private keys)"]
+
+
 def test_only_setup_runs_as_root() -> None:
     assert root_problems(load()) == []
 
