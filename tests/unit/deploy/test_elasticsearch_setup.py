@@ -18,10 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "deploy" / "elasticsearch-setup.sh"
 GOOD = {
-    "ELASTIC_PASSWORD": "elastic0123456789",
-    "KIBANA_SYSTEM_PASSWORD": "kibana0123456789",
-    "INDEXER_ES_PASSWORD": "indexer0123456789",
-    "IA_ES_PASSWORD": "ia0123456789abc",
+    "ELASTIC_PASSWORD": "elastic0123456789",  # pragma: allowlist secret
+    "KIBANA_SYSTEM_PASSWORD": "kibana0123456789",  # pragma: allowlist secret
+    "INDEXER_ES_PASSWORD": "indexer0123456789",  # pragma: allowlist secret
+    "IA_ES_PASSWORD": "ia0123456789abc",  # pragma: allowlist secret
     "KIBANA_ENCRYPTION_KEY": "k" * 32,
 }
 
