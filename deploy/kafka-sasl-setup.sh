@@ -16,7 +16,9 @@ for var in KAFKA_SSL_PASSWORD KAFKA_ADMIN_PASSWORD KAFKA_SCRAPER_PASSWORD KAFKA_
   fi
 done
 
-# A named volume mounted here inherits the image's ownership (appuser): no root needed.
+# Run as root (compose `user: "0"`): a fresh /kafka-ca volume is root-owned. What
+# the broker, its healthcheck and `topics` read goes to the image's user at the end.
+BROKER_USER=${BROKER_USER:-appuser}
 cd /etc/kafka/secrets
 if [[ ! -f kafka.keystore.jks ]]; then
   # keytool only (the image has Java, not necessarily openssl). The CA key lives
@@ -37,8 +39,7 @@ if [[ ! -f kafka.keystore.jks ]]; then
   rm -f ca.p12 kafka.csr  # the CA signs nothing else
 fi
 # The clients' CA, in its own volume: the services must not see the keystores.
-cp ca.crt /kafka-ca/ca.crt
-chmod 0644 /kafka-ca/ca.crt
+install -m 0644 ca.crt /kafka-ca/ca.crt
 
 for user in admin scraper indexer; do
   var="KAFKA_${user^^}_PASSWORD"
@@ -54,3 +55,4 @@ ssl.truststore.location=/etc/kafka/secrets/kafka.truststore.jks
 ssl.truststore.password=${KAFKA_SSL_PASSWORD}
 PROPERTIES
 chmod 0600 client.properties
+chown -R "$BROKER_USER" /etc/kafka/secrets

@@ -1,7 +1,6 @@
 """deploy/kafka-topics.sh (the compose `topics` one-shot) against the real local Kafka.
 
-The Kafka CLI tools it calls (``kafka-topics``, ``kafka-configs``, as the cp-kafka
-image names them) are the broker's own classes, run from the devstack's Kafka jars.
+The Kafka CLI tools it calls come from the ``kafka_tools`` fixture (conftest.py).
 """
 
 from __future__ import annotations
@@ -15,41 +14,10 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from devstack.jdk import find_java
-from devstack.stack import Stack
-
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "deploy" / "kafka-topics.sh"
-TOOLS = {
-    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
-    "kafka-configs": "kafka.admin.ConfigCommand",
-}
-
-
-@pytest.fixture(scope="module")
-def kafka_tools(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory of ``kafka-topics`` and ``kafka-configs`` commands, as in cp-kafka."""
-    bin_dir = tmp_path_factory.mktemp("kafka-bin")
-    log4j = bin_dir / "log4j.properties"
-    log4j.write_text(
-        "log4j.rootLogger=WARN, stderr\n"
-        "log4j.appender.stderr=org.apache.log4j.ConsoleAppender\n"
-        "log4j.appender.stderr.Target=System.err\n"
-        "log4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n"
-    )
-    java = find_java(minimum=11, maximum=21)
-    stack.fetch()
-    for name, main_class in TOOLS.items():
-        tool = bin_dir / name
-        tool.write_text(
-            "#!/bin/sh\n"
-            f'exec {java} -Xmx128m -Dlog4j.configuration=file:{log4j} -cp "{stack.kafka_lib}/*" '
-            f'{main_class} "$@"\n'
-        )
-        tool.chmod(0o755)
-    return bin_dir
 
 
 def run_topics(
