@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 
@@ -13,8 +12,9 @@ from cryptoviz_core.retry import Backoff
 from cryptoviz_core.schema import decode_quote
 from scraper_service.browser import Browser
 from scraper_service.publisher import Publisher, ensure_topic
-from scraper_service.replay.server import PAGES_DIR, ReplayServer
+from scraper_service.replay.server import ReplayServer
 from scraper_service.service import Scraper
+from tests.support.replay_truth import assert_first_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -70,9 +70,4 @@ def test_one_cycle_lands_every_quote_in_kafka(
     assert len(records) == 200
     assert all(r.key == decode_quote(r.value).slug.encode() for r in records)
     got = {decode_quote(r.value).slug: decode_quote(r.value).to_dict() for r in records}
-    for page in (1, 2):
-        truth = json.loads((PAGES_DIR / f"page{page}-snap1.truth.json").read_text())["quotes"]
-        for expected in truth:
-            actual = got[expected["slug"]]
-            for key, value in expected.items():
-                assert actual[key] == value, f"{expected['slug']}.{key}"
+    assert_first_snapshot(got, pages=(1, 2))
