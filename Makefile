@@ -9,7 +9,7 @@ OS_PACKAGES := chromium chromium-driver maven docker-compose
 OS_COMMANDS := chromium chromedriver mvn docker-compose
 
 .PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos bench clean run \
-	lock images
+	lock images up down reset
 
 setup: os-packages venv stack-artifacts
 
@@ -32,6 +32,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 stack-artifacts: venv
 	$(PY) -m devstack fetch
+
+# First start in one command: writes .env with generated secrets when it is missing
+# (never over an existing one), `docker compose up -d`, then waits until Kibana
+# answers with the dashboards imported. Standard library only: no venv needed.
+up:
+	python3 -m deploy.first_start up
+
+down:
+	docker compose down
+
+# Asks first: the volumes hold every quote, forecast, certificate and Kibana setting.
+reset:
+	@printf 'make reset deletes all CryptoViz data (docker compose down -v). Type yes to go on: '; \
+	read answer; if [ "$$answer" = yes ]; then docker compose down -v; else echo "nothing deleted"; fi
 
 # Each image installs only its service's lock (<service>/requirements.lock): every
 # transitive dependency pinned with its hashes, the direct ones at the versions
