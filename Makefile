@@ -8,8 +8,8 @@ PY := $(VENV)/bin/python
 OS_PACKAGES := chromium chromium-driver maven docker-compose
 OS_COMMANDS := chromium chromedriver mvn docker-compose
 
-.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos bench clean run \
-	lock images up down reset
+.PHONY: setup os-packages venv stack-artifacts lint test test-unit test-integration chaos chaos-reduced \
+	bench clean run lock images up down reset
 
 setup: os-packages venv stack-artifacts
 
@@ -71,10 +71,11 @@ lint: venv
 	$(PY) -m mypy cryptoviz cryptoviz_core devstack scraper_service indexer_service ia_module pipeline_runner \
 		kibana deploy bench tools
 
-# The fault scenarios (make chaos) are left out: they take longer than the whole
-# suite and are run on their own stack.
+# Unit and integration tests, then every fault scenario at a tenth of its size
+# (chaos-reduced).
 test: setup lint
 	$(PY) -m pytest tests/unit tests/integration
+	$(MAKE) --no-print-directory chaos-reduced
 
 test-unit: venv
 	$(PY) -m pytest tests/unit
@@ -87,9 +88,17 @@ run: setup
 	$(PY) -m pipeline_runner
 
 # Fault scenarios (issue #8, docs/RELIABILITY.md) on a stack of their own: they
-# kill and stop servers, so never on the shared one. Starts from empty data,
-# stops the stack at the end, and regenerates the RELIABILITY table after a
-# complete, green run. One scenario: make chaos CHAOS_TESTS=tests/chaos/test_poison.py
+# kill and stop servers, so never on the shared one. Each run starts that stack
+# from empty data and stops it at the end.
+#
+# make chaos: full size, on a fixed port block (so one run per machine at a time);
+# regenerates the RELIABILITY table after a complete, green run. One scenario:
+# make chaos CHAOS_TESTS=tests/chaos/test_poison.py
+#
+# make chaos-reduced (run by make test): every scenario at CHAOS_SCALE 0.1, on the
+# sibling of this checkout's stack (its DEVSTACK_* ports + 500, its own
+# directories: `python -m devstack sibling-env`), with its own results file. So
+# it never meets make chaos's stack, the first stack, or another checkout's run.
 CHAOS_TESTS ?= tests/chaos
 CHAOS_ES_DIR := /var/tmp/cryptoviz-devstack-chaos
 CHAOS_ENV := DEVSTACK_HOME=$(CURDIR)/.cache/devstack-chaos DEVSTACK_ELASTICSEARCH_DIR=$(CHAOS_ES_DIR) \
@@ -97,15 +106,27 @@ CHAOS_ENV := DEVSTACK_HOME=$(CURDIR)/.cache/devstack-chaos DEVSTACK_ELASTICSEARC
 	DEVSTACK_ZOOKEEPER_QUORUM_PORTS='[[22888,23888],[22889,23889]]' \
 	DEVSTACK_KAFKA_PORT=29092 DEVSTACK_ELASTICSEARCH_PORT=29200 \
 	DEVSTACK_ELASTICSEARCH_TRANSPORT_PORT=29300
+CHAOS_TEST_SCALE ?= 0.1
+
+# The scenarios in $(CHAOS_TESTS) on a fresh stack named by the DEVSTACK_* variables
+# exported before it; leaves pytest's status in $$status.
+define chaos_on_fresh_stack
+export CHAOS_RUN_ID=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
+	$(PY) -m devstack down && rm -rf "$$DEVSTACK_HOME/data" "$$DEVSTACK_ELASTICSEARCH_DIR/data" && \
+	$(PY) -m devstack up >/dev/null && $(PY) -m pytest $(CHAOS_TESTS); status=$$?; \
+	$(PY) -m devstack down
+endef
 
 chaos: venv
 	rm -f .cache/chaos/results.json
-	export $(CHAOS_ENV) CHAOS_RUN_ID=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
-	$(PY) -m devstack down && rm -rf .cache/devstack-chaos/data $(CHAOS_ES_DIR)/data && \
-	$(PY) -m devstack up >/dev/null && $(PY) -m pytest $(CHAOS_TESTS); status=$$?; \
-	$(PY) -m devstack down; \
+	export $(CHAOS_ENV); $(chaos_on_fresh_stack); \
 	if [ $$status -eq 0 ] && [ "$(CHAOS_TESTS)" = tests/chaos ]; then $(PY) -m tests.chaos.report; fi; \
 	exit $$status
+
+chaos-reduced: setup
+	eval "$$($(PY) -m devstack sibling-env chaos-test)"; \
+	export CHAOS_SCALE=$(CHAOS_TEST_SCALE) CHAOS_RESULTS=$(CURDIR)/.cache/chaos/results-reduced.json; \
+	rm -f "$$CHAOS_RESULTS"; $(chaos_on_fresh_stack); exit $$status
 
 clean:
 	-$(PY) -m devstack down

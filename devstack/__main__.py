@@ -10,6 +10,8 @@ when the default cannot be pulled, and prints the engine, base and tags as JSON.
 
 ``up`` and ``status`` print the endpoints as one JSON object on stdout;
 ``status`` adds an ``ok`` flag per service and exits 1 when any is down.
+``sibling-env NAME`` prints, as shell ``export`` lines, the DEVSTACK_* variables
+of a second stack beside this one (see `sibling_environment`).
 Every failure is one line on stderr naming the cause and the fix, exit 2.
 """
 
@@ -17,16 +19,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from devstack.exceptions import DevstackError
+from devstack.settings import DevstackSettings, sibling_environment
 from devstack.stack import ZOOKEEPERS, Stack
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    parser.add_argument("command", choices=["fetch", "up", "status", "down", "docker", "images"])
+    parser.add_argument(
+        "command", choices=["fetch", "up", "status", "down", "docker", "images", "sibling-env"]
+    )
+    parser.add_argument("name", nargs="?", default="sibling", help="sibling-env: its name")
     args = parser.parse_args(argv)
+    if args.command == "sibling-env":
+        for key, value in sibling_environment(DevstackSettings(), args.name).items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
     stack = Stack()
     try:
         if args.command == "up":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,3 +61,36 @@ class DevstackSettings(BaseSettings):
         description="Cache of the Debian base image's root file system (devstack images).",
         json_schema_extra={"env_example": "~/.cache/cryptoviz-devstack"},
     )
+
+
+# Below 32768, where Linux starts handing out ephemeral client ports.
+SIBLING_PORT_OFFSET = 500
+
+
+def sibling_environment(settings: DevstackSettings, name: str) -> dict[str, str]:
+    """DEVSTACK_* variables of a second stack beside ``settings``'s, called ``name``.
+
+    Its ports are this stack's plus `SIBLING_PORT_OFFSET` and its files sit in
+    directories suffixed with ``name``, so each checkout's (and each engineer's)
+    sibling is as distinct as its first stack. ``make test`` runs the fault
+    scenarios on one, which kill its servers and leave the first stack alone.
+    """
+
+    def shifted(ports: Any) -> Any:
+        if isinstance(ports, int):
+            return ports + SIBLING_PORT_OFFSET
+        return [shifted(p) for p in ports]
+
+    s = settings
+    values: dict[str, Any] = {
+        "home": s.home.with_name(f"{s.home.name}-{name}"),
+        "elasticsearch_dir": s.elasticsearch_dir.with_name(f"{s.elasticsearch_dir.name}-{name}"),
+        "zookeeper_ports": json.dumps(shifted(s.zookeeper_ports), separators=(",", ":")),
+        "zookeeper_quorum_ports": json.dumps(
+            shifted(s.zookeeper_quorum_ports), separators=(",", ":")
+        ),
+        "kafka_port": shifted(s.kafka_port),
+        "elasticsearch_port": shifted(s.elasticsearch_port),
+        "elasticsearch_transport_port": shifted(s.elasticsearch_transport_port),
+    }
+    return {f"DEVSTACK_{key.upper()}": str(value) for key, value in values.items()}

@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 
 from devstack.settings import DevstackSettings
 from devstack.stack import Stack
-from tests.chaos.pipeline import ChaosRun, Tally
+from tests.chaos.pipeline import SCALE, ChaosRun, Tally
 from tests.chaos.report import RESULTS, record_result, record_suite, run_id
 
 SHARED = ("home", "zookeeper_ports", "kafka_port", "elasticsearch_port", "elasticsearch_dir")
@@ -44,7 +44,7 @@ def _dedicated_stack() -> Iterator[None]:
         )
     started = time.monotonic()
     yield
-    record_suite(RESULTS, run_id(), round(time.monotonic() - started, 1))
+    record_suite(RESULTS, run_id(), round(time.monotonic() - started, 1), SCALE)
 
 
 @pytest.fixture

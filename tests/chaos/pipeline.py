@@ -5,8 +5,13 @@ real indexer (and scraper) as subprocesses, injects one fault, then calls
 `ChaosRun.tally()`. The tally treats the topic as the truth: every record in it
 must end up either indexed (its deterministic ``_id`` exists) or in the DLQ
 (its source partition and offset appear there), and every message a producer
-saw acknowledged must be in the topic. Every wait is bounded; a timeout fails
-the test with the services' logs attached.
+saw acknowledged must be in the topic. Every wait follows measured progress
+and is bounded; a stalled wait fails the test naming what it waited for and
+what it last saw, with the services' logs attached.
+
+``CHAOS_SCALE`` (0 < scale <= 1, default 1) shrinks every scenario's volume
+and outages: ``make chaos`` runs them at full size for docs/RELIABILITY.md,
+``make test`` at a tenth.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -40,9 +46,28 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100  # coins per scraped_at in the synthetic stream, as on a listing page
 START = datetime(2026, 11, 28, tzinfo=UTC)
 MGET_CHUNK = 5_000
-# Reading a topic back stops once every partition reached the end offsets taken
-# at the start, or after this long (which fails the tally).
-READ_BACK_TIMEOUT_S = 120.0
+# Reading a topic back fails the tally once no partition advanced for this long.
+READ_BACK_STALL_S = 60.0
+
+
+def chaos_scale() -> float:
+    """``CHAOS_SCALE`` from the environment: the fraction of each scenario's full volume."""
+    raw = os.environ.get("CHAOS_SCALE", "1")
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale <= 1:
+        raise ValueError(f"CHAOS_SCALE={raw!r}: expected a number in (0, 1], e.g. 0.1")
+    return scale
+
+
+SCALE = chaos_scale()
+
+
+def scaled(full: int, floor: int) -> int:
+    """``full`` times `SCALE`, never under ``floor`` (a scenario's smallest meaningful size)."""
+    return max(floor, round(full * SCALE))
 
 
 def make_quote(i: int) -> QuoteV1:
@@ -175,11 +200,21 @@ class LoadProducer:
         self.timeline.append((time.monotonic(), *self.counts()))
         self._producer.close(timeout=30)
 
-    def join(self, timeout_s: float) -> None:
-        """Wait until every message was sent and flushed; fails the test after ``timeout_s``."""
-        self._thread.join(timeout_s)
-        if self._thread.is_alive():
-            pytest.fail(f"load producer still running after {timeout_s}s")
+    def join(self, stall_s: float) -> None:
+        """Wait until every message was sent and flushed, for as long as acknowledgements
+        or failures keep coming; fails the test once they stalled for ``stall_s``."""
+        started = last_change = time.monotonic()
+        seen = self.counts()
+        while self._thread.is_alive():
+            self._thread.join(1.0)
+            now, counts = time.monotonic(), self.counts()
+            if counts != seen:
+                seen, last_change = counts, now
+            elif now - last_change > stall_s:
+                pytest.fail(
+                    f"load producer of {self.count} still running after {now - started:.0f}s; "
+                    f"(acked, failed) stayed {seen} for {now - last_change:.0f}s"
+                )
 
     def acked_between(self, start: float, end: float) -> tuple[int, int]:
         """(acknowledged, failed) increments between two monotonic instants."""
@@ -239,20 +274,21 @@ class ChaosRun(IndexerRun):
         end, done = self.end_offsets(), self.committed()
         return None if end is None or done is None else end - done
 
-    def drained(self) -> bool:
-        """True once the topic is non-empty and the group committed all of it."""
-        end = self.end_offsets()
-        return bool(end) and self.committed() == end
-
-    def wait_drained(self, timeout_s: float) -> float:
-        return self.wait_for("the indexer to commit the whole topic", self.drained, timeout_s)
+    def wait_drained(self, stall_s: float) -> float:
+        """Wait until the group committed the whole topic, for as long as commits progress."""
+        return self.wait_until(
+            "the indexer to commit the whole topic (end offsets, committed)",
+            lambda: (self.end_offsets(), self.committed()),
+            lambda seen: bool(seen[0]) and seen[0] == seen[1],
+            stall_s,
+        )
 
     def drain_and_tally(
-        self, indexer: subprocess.Popen[bytes], timeout_s: float, acked: set[str] | None = None
+        self, indexer: subprocess.Popen[bytes], stall_s: float, acked: set[str] | None = None
     ) -> tuple[Tally, float]:
         """Wait until the whole topic is committed; the indexer must still run and stop
         cleanly on SIGTERM. Returns the `tally` and the seconds the drain took."""
-        drain_s = self.wait_drained(timeout_s)
+        drain_s = self.wait_drained(stall_s)
         assert indexer.poll() is None, self.log_text()
         assert stop(indexer) == 0
         return self.tally(acked), drain_s
@@ -269,11 +305,19 @@ class ChaosRun(IndexerRun):
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             ends = consumer.end_offsets(partitions)
-            deadline = time.monotonic() + READ_BACK_TIMEOUT_S
+            last_change = time.monotonic()
             while any(consumer.position(tp) < ends[tp] for tp in partitions):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"reading {topic} back took over {READ_BACK_TIMEOUT_S}s")
-                for records in consumer.poll(timeout_ms=1000).values():
+                got = consumer.poll(timeout_ms=1000)
+                if got:
+                    last_change = time.monotonic()
+                elif time.monotonic() - last_change > READ_BACK_STALL_S:
+                    pytest.fail(
+                        f"reading {topic} back: positions stayed "
+                        f"{ {tp.partition: consumer.position(tp) for tp in partitions} } for "
+                        f"{READ_BACK_STALL_S:g}s short of end offsets "
+                        f"{ {tp.partition: end for tp, end in ends.items()} }"
+                    )
+                for records in got.values():
                     yield from records
         finally:
             consumer.close()

@@ -1,10 +1,12 @@
 """The chaos results file, and the table of docs/RELIABILITY.md generated from it.
 
-Scenarios write their figures to ``.cache/chaos/results.json`` as they finish;
+Scenarios write their figures to ``.cache/chaos/results.json`` (``CHAOS_RESULTS``
+overrides it: ``make test``'s reduced run keeps its own) as they finish;
 ``python -m tests.chaos.report`` (run by ``make chaos`` after the suite) then
 rewrites the table between the markers of docs/RELIABILITY.md. It refuses to
-write a table that mixes runs or misses a scenario, so every figure in the
-document comes from one complete run.
+write a table that mixes runs, misses a scenario or was run at a reduced
+``CHAOS_SCALE``, so every figure in the document comes from one complete
+full-size run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / ".cache" / "chaos" / "results.json"
+RESULTS = Path(os.environ.get("CHAOS_RESULTS") or REPO / ".cache" / "chaos" / "results.json")
 DOC = REPO / "docs" / "RELIABILITY.md"
 BEGIN, END = "<!-- chaos-results:begin -->", "<!-- chaos-results:end -->"
 COMMAND = "make chaos"
@@ -50,7 +52,7 @@ def run_id() -> str:
     return os.environ.get("CHAOS_RUN_ID") or _SESSION_START
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_results(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {"scenarios": {}}
 
 
@@ -63,15 +65,15 @@ def record_result(path: Path, scenario: str, **entry: Any) -> None:
     """Store (replace) one scenario's entry. ``scenario`` must be a key of SCENARIOS."""
     if scenario not in SCENARIOS:
         raise KeyError(f"unknown chaos scenario {scenario!r}")
-    results = _load(path)
+    results = load_results(path)
     results["scenarios"][scenario] = entry
     _save(path, results)
 
 
-def record_suite(path: Path, run: str, wall_s: float) -> None:
-    """Store the wall time of the pytest session that ran the scenarios."""
-    results = _load(path)
-    results["suite"] = {"run_id": run, "wall_s": wall_s}
+def record_suite(path: Path, run: str, wall_s: float, scale: float) -> None:
+    """Store the wall time and `CHAOS_SCALE` of the pytest session that ran the scenarios."""
+    results = load_results(path)
+    results["suite"] = {"run_id": run, "wall_s": wall_s, "scale": scale}
     _save(path, results)
 
 
@@ -92,6 +94,11 @@ def table(results: dict[str, Any]) -> str:
     runs = {entries[key]["run_id"] for key in SCENARIOS} | {results["suite"]["run_id"]}
     if len(runs) != 1:
         raise ValueError(f"results mix runs {sorted(runs)}: run the whole suite again")
+    if results["suite"].get("scale") != 1:
+        raise ValueError(
+            f"results come from CHAOS_SCALE={results['suite'].get('scale')}: the document "
+            "holds full-size figures, run `make chaos`"
+        )
     lines = [
         f"Run `{runs.pop()}`: `{COMMAND}`, pytest wall time {results['suite']['wall_s']:g} s.",
         "",
@@ -125,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args(argv)
     try:
-        generated = table(_load(args.results))
+        generated = table(load_results(args.results))
     except (ValueError, KeyError) as err:
         print(f"chaos report: {err}", file=sys.stderr)
         return 1

@@ -15,13 +15,13 @@ import time
 import pytest
 
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, scaled
 from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 
-N = 50_000
-KILLS = 5
+N = scaled(50_000, 10_000)
+KILLS = scaled(5, 3)
 DEFAULT_SEED = 20261128
 WAIT_S = 120.0
 
@@ -31,7 +31,7 @@ def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
 ) -> None:
     seed = int(os.environ.get("CHAOS_SEED", DEFAULT_SEED))
     rng = random.Random(seed)
-    thresholds = sorted(rng.sample(range(2_000, N - 5_000, 1_000), KILLS))
+    thresholds = sorted(rng.sample(range(N // 25, N - 5_000, N // 50), KILLS))
     delays = [round(rng.uniform(0.0, 0.5), 2) for _ in range(KILLS)]
     producer = LoadProducer(chaos.kafka, chaos.topic, N).start()
     producer.join(WAIT_S)
@@ -43,7 +43,7 @@ def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
         indexer = chaos.start_indexer(f"indexer-{n}", **small_batches)
         # Past the threshold and past the previous kill: each incarnation makes progress.
         target = max(threshold, committed_at_kill[-1] + 1 if committed_at_kill else 0)
-        chaos.wait_for(f"{target} committed", chaos.progressed(target), WAIT_S)
+        chaos.wait_committed(target, WAIT_S)
         time.sleep(delay)
         assert stop(indexer, signal.SIGKILL) == -signal.SIGKILL
         committed_at_kill.append(chaos.committed() or 0)

@@ -16,7 +16,7 @@ import pytest
 
 from devstack.kafka import registered_in_zookeeper
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, json_lines
+from tests.chaos.pipeline import ChaosRun, json_lines, scaled
 from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 # Kafka's zookeeper.session.timeout.ms is 18 s.
 SESSION_EXPIRY_WAIT_S = 40.0
 WAIT_S = 150.0
+CYCLES_AFTER = scaled(3, 1)  # published cycles required after the restart
 
 
 def test_kafka_sigkilled_while_the_scraper_publishes_loses_nothing(
@@ -38,7 +39,7 @@ def test_kafka_sigkilled_while_the_scraper_publishes_loses_nothing(
     def ok_cycles() -> int:
         return sum(c["outcome"] == "ok" for c in cycles())
 
-    chaos.wait_for("two published cycles", lambda: ok_cycles() >= 2, WAIT_S)
+    chaos.wait_until("two published cycles (published so far)", ok_cycles, lambda n: n >= 2, WAIT_S)
     killed_at = time.monotonic()
     chaos.stack.kill("kafka")
     # A broker restarted while its dead predecessor's ZooKeeper session still holds
@@ -51,7 +52,12 @@ def test_kafka_sigkilled_while_the_scraper_publishes_loses_nothing(
     chaos.stack.start("kafka")  # waits until the broker is registered and answers
     broker_down_s = round(time.monotonic() - killed_at, 1)
     resumed = ok_cycles()
-    chaos.wait_for("three more published cycles", lambda: ok_cycles() >= resumed + 3, WAIT_S)
+    chaos.wait_until(
+        f"{CYCLES_AFTER} more published cycles (published so far)",
+        ok_cycles,
+        lambda ok: ok >= resumed + CYCLES_AFTER,
+        WAIT_S,
+    )
     assert stop(scraper) == 0
     tally, _ = chaos.drain_and_tally(indexer, WAIT_S)
     done = cycles()

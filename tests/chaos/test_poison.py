@@ -17,11 +17,11 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, make_quote
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, make_quote, scaled
 
 pytestmark = pytest.mark.integration
 
-GOOD = 20_000
+GOOD = scaled(20_000, 2_000)
 FIVE_MB = 5 * 1024 * 1024
 WAIT_S = 120.0
 CONFLICT_DAY = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,13 +19,14 @@ from kafka.errors import KafkaError
 
 from devstack import zookeeper
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage, scaled
 
 pytestmark = pytest.mark.integration
 
 RATE = 200
-SECONDS = 90  # 10 s before, 60 s without quorum, then 20 s more
-OUTAGE_S = 60.0
+# Long enough for the mid-outage probe's topic creation to time out (ADMIN_TIMEOUT_MS).
+OUTAGE_S = float(scaled(60, 15))
+SECONDS = scaled(90, 35)  # load before and through the outage, and after it at full size
 WAIT_S = 180.0
 ADMIN_TIMEOUT_MS = 10_000
 
@@ -52,7 +53,7 @@ def test_zookeeper_quorum_lost_60s_then_nothing_is_lost(chaos: ChaosRun, record:
     roles = {f"zookeeper{n}": zookeeper.mode(port) for n, port in enumerate(ports, 1)}
     indexer = chaos.start_indexer()
     producer = LoadProducer(chaos.kafka, chaos.topic, RATE * SECONDS, rate=RATE).start()
-    chaos.wait_for("first quotes committed", chaos.progressed(1000), 60)
+    chaos.wait_committed(1000, 60)
     probe_topic = f"{chaos.topic}-probe"
     down = outage(
         chaos,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -30,6 +30,10 @@ PARTITIONS = 3
 POLL_S = 0.5
 EXIT_TIMEOUT_S = 60.0
 KAFKA_TIMEOUT_MS = 5_000
+# A wait that keeps progressing still ends after this many times its stall allowance.
+STALL_LIMIT = 10
+
+T = TypeVar("T")
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
@@ -141,12 +145,38 @@ class IndexerRun:
 
     def wait_for(self, what: str, check: Callable[[], bool], timeout_s: float) -> float:
         """Poll ``check`` until true; return the seconds it took. Fails after ``timeout_s``."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout_s:
-            if check():
-                return round(time.monotonic() - started, 1)
+        return self.wait_until(what, check, bool, timeout_s)
+
+    def wait_until(
+        self, what: str, observe: Callable[[], T], done: Callable[[T], bool], stall_s: float
+    ) -> float:
+        """Poll ``observe`` until ``done(value)``; return the seconds it took.
+
+        The wait follows progress, not the clock: it goes on while the observed
+        value keeps changing (a loaded machine is slow, not broken) and fails once
+        the value stayed the same for ``stall_s``, or after `STALL_LIMIT` stalls'
+        worth in all, naming what it waited for and the last value it saw.
+        """
+        started = last_change = time.monotonic()
+        value = observe()
+        while not done(value):
+            now = time.monotonic()
+            if now - last_change > stall_s or now - started > STALL_LIMIT * stall_s:
+                pytest.fail(
+                    f"waited {now - started:.0f}s for {what}; last saw {value!r}, unchanged for "
+                    f"{now - last_change:.0f}s (allowed {stall_s:g}s)\n{self.log_text()}"
+                )
             time.sleep(POLL_S)
-        pytest.fail(f"timed out after {timeout_s}s waiting for {what}\n{self.log_text()}")
+            seen, value = value, observe()
+            if value != seen:
+                last_change = time.monotonic()
+        return round(time.monotonic() - started, 1)
+
+    def wait_committed(self, offsets: int, stall_s: float) -> float:
+        """Wait until the group committed at least ``offsets``, for as long as it progresses."""
+        return self.wait_until(
+            f"{offsets} offsets committed", self.committed, lambda c: (c or 0) >= offsets, stall_s
+        )
 
     def progressed(self, offsets: int) -> Callable[[], bool]:
         """A check for `wait_for`: the group committed at least ``offsets``."""
