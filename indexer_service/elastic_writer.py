@@ -32,7 +32,7 @@ from cryptoviz_core.retry import (
     retry,
 )
 from indexer_service.documents import Document
-from indexer_service.template import index_template, template_name
+from indexer_service.template import INDEXER_PROPERTIES, index_template, template_name
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +129,26 @@ class ElasticWriter:
     def install_template(self, prefix: str, wait: Callable[[float], None], **options: Any) -> None:
         """Create or overwrite the index template for ``<prefix>-*``. Idempotent.
 
+        Daily indices that already exist (created by an older template) get the
+        fields the indexer adds: a strict mapping would reject every document otherwise.
+
         Retries while Elasticsearch is unreachable or answers 429/5xx (``wait``
         sleeps between attempts); raises GaveUp when attempts run out and
         elasticsearch's ApiError when the template itself is refused (a bug).
         """
         body = index_template(prefix, **options)
+
+        def install() -> None:
+            self._client.indices.put_index_template(name=template_name(prefix), **body)
+            self._client.indices.put_mapping(
+                index=f"{prefix}-*",
+                properties=INDEXER_PROPERTIES,
+                allow_no_indices=True,
+                ignore_unavailable=True,
+            )
+
         retry(
-            lambda: self._client.indices.put_index_template(name=template_name(prefix), **body),
+            install,
             "index template install",
             self._backoff,
             sleep=wait,

@@ -70,9 +70,11 @@ class Retainer(Protocol):
 
 
 def decode_batch(
-    records: Sequence[Record], prefix: str
+    records: Sequence[Record], prefix: str, indexed_at: datetime
 ) -> tuple[list[Document], list[Record], list[DeadLetter]]:
-    """Split records into documents (with their records, same order) and dead letters."""
+    """Split records into documents written at ``indexed_at`` (with their records, same
+    order) and dead letters."""
+    written = format_timestamp(indexed_at)
     documents: list[Document] = []
     sources: list[Record] = []
     letters: list[DeadLetter] = []
@@ -84,7 +86,7 @@ def decode_batch(
             letters.append(DeadLetter(record, err.reason, str(err)))
         else:
             scraped_at = format_timestamp(quote.scraped_at)  # the text sent: one per instant
-            documents.append(to_document(quote.slug, scraped_at, message, prefix))
+            documents.append(to_document(quote.slug, scraped_at, message, prefix, written))
             sources.append(record)
     return documents, sources, letters
 
@@ -190,7 +192,9 @@ class IndexerService:
         """Decode, write, dead-letter what cannot be stored, then commit the batch."""
         started = self._clock()
         records = self.batch.records
-        documents, sources, letters = decode_batch(records, self.settings.index_prefix)
+        documents, sources, letters = decode_batch(
+            records, self.settings.index_prefix, self._utc_now()
+        )
         rejections = self._writer.write(documents, self._wait) if documents else []
         letters += [
             DeadLetter(sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer_service.documents import INDEXED_AT, INGEST_LATENCY_MS
+
 TEMPLATE_PRIORITY = 200
 # Bumped whenever the mappings change, so `_meta` shows which indexer wrote an index.
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 
 _KEYWORD = {"type": "keyword"}
 # double, not scaled_float: prices go below 1e-8 and market caps above 1e12, and
@@ -44,6 +46,13 @@ QUOTE_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 
 
+# The fields the indexer adds to every quote (indexer_service.documents).
+INDEXER_PROPERTIES: dict[str, dict[str, Any]] = {
+    INDEXED_AT: {"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+    INGEST_LATENCY_MS: {"type": "long"},
+}
+
+
 def template_name(prefix: str) -> str:
     """The template's name for indices ``<prefix>-*``."""
     return f"{prefix}-template"
@@ -70,7 +79,7 @@ def index_template(
             "mappings": {
                 "dynamic": "strict",
                 "_source": {"enabled": True},
-                "properties": QUOTE_PROPERTIES,
+                "properties": {**QUOTE_PROPERTIES, **INDEXER_PROPERTIES},
             },
         },
     }

@@ -631,6 +631,21 @@ def pipeline_health() -> list[dict[str, Any]]:
         "Distinct coins quoted",
         [(coins, xy_layer(coins, "line", "t", ["y"]))],
     )
+    ingest = Layer(
+        "ingest",
+        QUOTES,
+        {
+            "t": date_histogram("scraped_at"),
+            "avg": metric("average", "ingest_latency_ms", "Average (ms)"),
+            "max": metric("max", "ingest_latency_ms", "Max (ms)"),
+        },
+    )
+    ingest_chart = xy_chart(
+        "cryptoviz-lens-ingest-latency",
+        "Ingest latency (indexed_at - scraped_at)",
+        [(ingest, xy_layer(ingest, "line", "t", ["avg", "max"]))],
+        "From the scrape to the indexer's write; a search sees it one refresh (1 s) later.",
+    )
     issued = Layer(
         "issued",
         PREDICTIONS,
@@ -645,10 +660,14 @@ def pipeline_health() -> list[dict[str, Any]]:
         "cryptoviz-dashboard-pipeline-health",
         "CryptoViz: Pipeline health",
         "Is data flowing? Quotes per minute, freshness, coins, forecasts.",
-        [[(latest, 16), (recent, 16), (coins_chart, 16)], [(rate, 24), (issued_chart, 24)]],
+        [
+            [(latest, 16), (recent, 16), (coins_chart, 16)],
+            [(rate, 24), (issued_chart, 24)],
+            [(ingest_chart, 48)],
+        ],
         time_from="now-6h",
     )
-    return [latest, recent, coins_chart, rate, issued_chart, board]
+    return [latest, recent, coins_chart, rate, issued_chart, ingest_chart, board]
 
 
 FILES = {

@@ -56,6 +56,14 @@ def age(now: datetime, then: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class IngestLatency:
+    """Average and largest ``indexed_at - scraped_at`` over recent quotes, in seconds."""
+
+    average_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
 class Sample:
     """Everything read in one refresh, at ``taken_at`` (monotonic seconds).
 
@@ -71,6 +79,8 @@ class Sample:
     predictions: int
     last_scraped_at: datetime | None
     top: tuple[CoinRow, ...] = field(default_factory=tuple)
+    # Seconds from scraped_at to indexed_at of the quotes indexed in the last minute.
+    ingest: IngestLatency | None = None
 
 
 # Rates are averaged over the last minute: the scraper publishes in bursts, once

@@ -19,7 +19,8 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from pipeline_runner.metrics import CoinRow, Sample, top_coins, total_lag
+from indexer_service.documents import INDEXED_AT, INGEST_LATENCY_MS
+from pipeline_runner.metrics import CoinRow, IngestLatency, Sample, top_coins, total_lag
 from pipeline_runner.settings import RunSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ ES_TIMEOUT_S = 10.0
 MAX_COINS = 10_000
 # The top 10 is read from quotes this recent only, which bounds the query.
 TOP_WINDOW = "now-1h"
+INGEST_WINDOW = "now-1m"
 TOP_N = 10
 FORECAST_FIELDS = ["yhat", "lo80", "hi80", "issued_at", "step_seconds"]
 
@@ -174,7 +176,7 @@ class PipelineSources:
         try:
             ends = self.end_offsets(self.settings.topic)
             lag = self.lag(ends)
-            latest, last_scraped = self._latest_quotes()
+            latest, last_scraped, ingest = self._latest_quotes()
             top = top_coins(latest, TOP_N)
             forecasts = self._latest_forecasts([c.slug for c in top])
         except (KafkaError, ApiError, TransportError) as err:
@@ -191,15 +193,24 @@ class PipelineSources:
             predictions=counts.predictions,
             last_scraped_at=last_scraped,
             top=rows,
+            ingest=ingest,
         )
 
-    def _latest_quotes(self) -> tuple[list[CoinRow], datetime | None]:
+    def _latest_quotes(self) -> tuple[list[CoinRow], datetime | None, IngestLatency | None]:
+        """The latest quote of each coin, the newest scraped_at, and the recent ingest latency."""
         resp = self.es.search(
             index=self.quotes_pattern,
             size=0,
             query={"range": {"scraped_at": {"gte": TOP_WINDOW}}},
             aggs={
                 "newest": {"max": {"field": "scraped_at"}},
+                "ingest": {
+                    "filter": {"range": {INDEXED_AT: {"gte": INGEST_WINDOW}}},
+                    "aggs": {
+                        "average": {"avg": {"field": INGEST_LATENCY_MS}},
+                        "max": {"max": {"field": INGEST_LATENCY_MS}},
+                    },
+                },
                 "coins": {
                     "terms": {"field": "slug", "size": MAX_COINS},
                     "aggs": {
@@ -237,7 +248,13 @@ class PipelineSources:
                     quoted_at=_parse_time(src.get("scraped_at")),
                 )
             )
-        return rows, _parse_time(aggs.get("newest", {}).get("value_as_string"))
+        ingest = aggs.get("ingest", {})
+        latency = None
+        if ingest.get("doc_count"):
+            latency = IngestLatency(
+                average_s=ingest["average"]["value"] / 1000, max_s=ingest["max"]["value"] / 1000
+            )
+        return rows, _parse_time(aggs.get("newest", {}).get("value_as_string")), latency
 
     def _latest_forecasts(self, slugs: list[str]) -> dict[str, dict[str, Any]]:
         """Per slug, the furthest step of the selected model's latest forecast, with its issue

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cryptoviz_core.prices import plain_price
-from pipeline_runner.metrics import Figures, Sample, age
+from pipeline_runner.metrics import Figures, IngestLatency, Sample, age
 from pipeline_runner.supervisor import ChildState
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,12 @@ class View(Protocol):
 
 def _num(value: float | None, fmt: str = ",.2f", none: str = "-") -> str:
     return none if value is None else format(value, fmt)
+
+
+def _ingest(latency: IngestLatency | None) -> str:
+    if latency is None:
+        return "-"
+    return f"{latency.average_s:.1f}s (max {latency.max_s:.1f}s, last min)"
 
 
 def _cap(value: float | None) -> str:
@@ -79,7 +85,8 @@ def render(
         f"dead-lettered {sample.dead_lettered:,} "
         f"({_num(figures.dead_lettered_per_min, '.0f')}/min)   lag {figures.lag:,}   "
         f"coins {sample.coins}   predictions this run {sample.predictions:,}   "
-        f"freshness {_num(figures.freshness_s, '.0f')}s"
+        f"freshness {_num(figures.freshness_s, '.0f')}s   "
+        f"ingest latency {_ingest(sample.ingest)}"
     )
     table = Table(title="Top 10 by market cap (latest quote, latest forecast)", expand=False)
     columns = ("#", "coin", "price", "24h %", "market cap", "forecast", "80% band", "age")

@@ -23,6 +23,7 @@ import pytest
 
 from cryptoviz_core.schema import QuoteV1, decode_quote
 from indexer_service.documents import quote_document
+from indexer_service.template import INDEXER_PROPERTIES
 from tests.chaos.conftest import Record
 from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, json_lines, paused
 from tests.support.indexer_run import stop
@@ -128,7 +129,12 @@ def test_scraper_killed_mid_publish_leaves_whole_valid_pages(
     quotes = [decode_quote(r.value) for r in chaos.read_topic(chaos.topic)]
     in_kafka = {quote_document(q, chaos.prefix).id: q for q in quotes}
     hits = chaos.es.search(index=f"{chaos.prefix}-*", size=10_000, query={"match_all": {}})
-    stored = {h["_id"]: QuoteV1.model_validate(h["_source"]) for h in hits["hits"]["hits"]}
+    stored = {
+        h["_id"]: QuoteV1.model_validate(
+            {k: v for k, v in h["_source"].items() if k not in INDEXER_PROPERTIES}
+        )
+        for h in hits["hits"]["hits"]
+    }
     per_page = Counter(q.scraped_at for q in in_kafka.values())
     partial = [n for n in per_page.values() if n != PAGE_SIZE]
     # What the dead scraper had handed to the socket and the broker stored anyway.

@@ -177,14 +177,19 @@ class ScriptedBulk:
 
 
 class TemplateRecorder:
-    """The one client call a writer makes besides ``_bulk``: remembers the templates put."""
+    """The client calls a writer makes besides ``_bulk``: remembers the templates put and
+    the index patterns whose mappings were extended."""
 
     def __init__(self) -> None:
         self.templates: list[str] = []
+        self.mappings: list[str] = []
         self.indices = self  # the writer calls client.indices.put_index_template
 
     def put_index_template(self, name: str, **body: Any) -> None:
         self.templates.append(name)
+
+    def put_mapping(self, index: str, **body: Any) -> None:
+        self.mappings.append(index)
 
 
 class ScriptedWriter(ElasticWriter):

@@ -47,11 +47,11 @@ def _truth(
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
-def write_replay(out: Path = PAGES_DIR) -> list[Path]:
-    """Pages 1..PAGES, snapshots 1..SNAPSHOTS, replay source, with lazy rendering."""
+def write_replay(out: Path = PAGES_DIR, pages: int = PAGES) -> list[Path]:
+    """Pages 1..``pages``, snapshots 1..SNAPSHOTS, replay source, with lazy rendering."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for page in range(1, PAGES + 1):
+    for page in range(1, pages + 1):
         coins = make_coins(first_rank=(page - 1) * 100 + 1, seed=7 + page)
         for snap in range(1, SNAPSHOTS + 1):
             coins = tick(coins, snap)

@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from cryptoviz_core.schema import QuoteV1
 from indexer_service.documents import quote_document
+from indexer_service.template import QUOTE_PROPERTIES
 from tests.support.indexer_run import PARTITIONS, IndexerRun, stop
 
 pytestmark = pytest.mark.integration
@@ -109,9 +110,30 @@ def _assert_values(env: Env, sample: list[int]) -> None:
     for i in sample:
         document = quote_document(quote(i), env.prefix)
         hit = env.es.get(index=document.index, id=document.id)
-        assert hit["_source"] == quote(i).to_dict()
+        stored = dict(hit["_source"])
+        indexed_at = datetime.fromisoformat(stored.pop("indexed_at"))
+        latency_ms = stored.pop("ingest_latency_ms")
+        assert stored == quote(i).to_dict()
+        assert latency_ms == round((indexed_at - quote(i).scraped_at).total_seconds() * 1000)
         found[hit["_id"]] = i
     assert sorted(found.values()) == sorted(sample)
+
+
+def test_a_daily_index_of_an_older_template_takes_the_indexer_fields(env: Env) -> None:
+    # As created before the indexer wrote indexed_at: strict, the quote's fields only.
+    index = f"{env.prefix}-{START:%Y.%m.%d}"
+    env.es.indices.create(
+        index=index, mappings={"dynamic": "strict", "properties": QUOTE_PROPERTIES}
+    )
+    env.produce([quote(i).to_json() for i in range(100)])
+    indexer = env.start_indexer()
+    try:
+        env.wait_for("100 committed", lambda: env.committed() == 100, WAIT_INDEXED_S)
+    finally:
+        assert stop(indexer) == 0
+    assert env.count() == 100
+    assert env.dead_letters(expected=0, timeout_s=3) == []
+    _assert_values(env, [0, 99])
 
 
 def test_10000_messages_become_10000_documents_with_their_values(env: Env) -> None:

@@ -25,7 +25,8 @@ def test_id_and_index_are_the_same_whatever_the_timezone_of_scraped_at() -> None
     # 00:30 on March 1st in UTC+2 is February 28th in UTC.
     local = datetime(2026, 3, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
     utc = sample_quote(0, scraped_at=local.astimezone(UTC))
-    assert quote_document(sample_quote(0, scraped_at=local), "p") == quote_document(utc, "p")
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    assert quote_document(sample_quote(0, scraped_at=local), "p", t) == quote_document(utc, "p", t)
     assert quote_document(utc, "p").index == "p-2026.02.28"
 
 
@@ -34,10 +35,15 @@ def test_index_is_named_by_the_day_of_the_wire_timestamp() -> None:
     assert index_name("p", "2026-01-01T00:00:00.000Z") == "p-2026.01.01"
 
 
-def test_document_source_is_the_message_and_action_is_an_index_op() -> None:
-    message = sample_quote(5).to_json()
-    doc = to_document("coin-5", "2026-11-28T04:52:17.123Z", message, "crypto-quotes")
-    assert doc.source is message
+def test_document_source_is_the_message_plus_when_and_how_late_it_was_indexed() -> None:
+    message = sample_quote(5).to_json() + b"\n"  # whitespace after the object is valid JSON
+    indexed_at = "2026-11-28T04:52:18.623Z"
+    doc = to_document("coin-5", "2026-11-28T04:52:17.123Z", message, "crypto-quotes", indexed_at)
+    assert json.loads(doc.source) == {
+        **json.loads(message),
+        "indexed_at": "2026-11-28T04:52:18.623Z",
+        "ingest_latency_ms": 1500,
+    }
     action, source = doc.bulk_lines()
     # index: overwrite, never duplicate or 409.
     assert json.loads(action) == {

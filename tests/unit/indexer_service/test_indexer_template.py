@@ -1,5 +1,6 @@
 """The index template maps every schema field explicitly, with a compatible type."""
 
+import json
 import types
 import typing
 from datetime import datetime
@@ -7,7 +8,14 @@ from datetime import datetime
 import pytest
 
 from cryptoviz_core.schema import QuoteV1
-from indexer_service.template import QUOTE_PROPERTIES, index_template, template_name
+from indexer_service.documents import quote_document
+from indexer_service.template import (
+    INDEXER_PROPERTIES,
+    QUOTE_PROPERTIES,
+    index_template,
+    template_name,
+)
+from tests.support.indexer_fakes import sample_quote
 
 # Mapping types that can hold every value of each Python type the schema uses.
 COMPATIBLE = {
@@ -36,6 +44,12 @@ def _base_type(annotation: object) -> type:
 
 def test_template_maps_exactly_the_schema_fields() -> None:
     assert set(QUOTE_PROPERTIES) == set(QuoteV1.model_fields)
+
+
+def test_template_maps_exactly_the_fields_of_a_document() -> None:
+    source = json.loads(quote_document(sample_quote(3), "p").source)
+    mapped = index_template("p")["template"]["mappings"]["properties"]
+    assert set(mapped) == set(source) == set(QUOTE_PROPERTIES) | set(INDEXER_PROPERTIES)
 
 
 @pytest.mark.parametrize("name", sorted(QuoteV1.model_fields))

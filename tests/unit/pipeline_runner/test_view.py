@@ -1,4 +1,4 @@
-"""The live table never shows an outdated forecast as current."""
+"""The live table: no outdated forecast shown as current; how old the numbers are."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from pipeline_runner.metrics import CoinRow, Figures, Sample
+from pipeline_runner.metrics import CoinRow, Figures, IngestLatency, Sample
 from pipeline_runner.view import render
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -49,3 +49,20 @@ def test_current_forecasts_show_with_their_age_and_old_ones_are_withheld() -> No
     assert "12m" in eth
     assert "2,974.65" not in eth
     assert "2,952.84" not in eth
+
+
+def figures_line(ingest: IngestLatency | None) -> str:
+    sample = Sample(0.0, 200, 0, 0, 200, 2, 0, NOW - timedelta(seconds=7), ingest=ingest)
+    console = Console(width=200, record=True)
+    console.print(render("REPLAY", sample, Figures(1.0, 1.0, 0.0, 7.0, 0), [], 12.0, 10.0, NOW))
+    return console.export_text()
+
+
+def test_view_shows_recent_ingest_latency() -> None:
+    text = figures_line(IngestLatency(average_s=0.84, max_s=1.26))
+    assert "freshness 7s" in text
+    assert "ingest latency 0.8s (max 1.3s, last min)" in text
+
+
+def test_view_shows_a_dash_before_any_quote_was_indexed_in_the_last_minute() -> None:
+    assert "ingest latency -" in figures_line(None)
