@@ -18,6 +18,14 @@
    disturbed run no longer decides the figure.
 6. Deletes the bench's warm-up indices, templates and topic.
 
+Fairness on a small machine: with two or more CPUs, the local stack's servers
+(Elasticsearch, Kafka, ZooKeeper: every thread of their process trees) are
+pinned to CPU 0 and this benchmark, with the indexer it starts, to the other
+CPUs, for both arms alike; otherwise Elasticsearch has every core in the raw
+arm and shares them with the indexer and Kafka in the other. The output says
+what was pinned; the servers get their CPUs back at the end. ``--no-pin`` turns
+it off.
+
 Endpoints come from the arguments, else from ``python -m devstack status``.
 Results are also written to ``bench/out/index-<timestamp>.json``. The last line
 is ``indexer/raw-bulk ratio: X.XX (indexer N docs/s, raw M docs/s)``.
@@ -33,6 +41,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -49,6 +58,7 @@ sys.path.insert(0, str(REPO))
 
 from cryptoviz_core.schema import QuoteV1  # noqa: E402
 from devstack.cleanup import delete_indices, delete_named  # noqa: E402
+from devstack.stack import SERVICES, Stack  # noqa: E402
 from indexer_service.documents import quote_document  # noqa: E402
 from indexer_service.template import index_template, template_name  # noqa: E402
 from scraper_service.publisher import COMPRESSION  # noqa: E402
@@ -73,6 +83,49 @@ def endpoints(args: argparse.Namespace) -> tuple[str, str]:
     ).stdout
     status = json.loads(out)
     return args.kafka or status["kafka"]["address"], args.es or status["elasticsearch"]["address"]
+
+
+def pin(pids: dict[str, int], cpus: set[int]) -> int:
+    """Pin every thread of each process tree in ``pids`` to ``cpus``; returns threads pinned."""
+    pinned = 0
+    for pid in pids.values():
+        root = psutil.Process(pid)
+        for proc in (root, *root.children(recursive=True)):
+            for thread in proc.threads():
+                try:
+                    os.sched_setaffinity(thread.id, cpus)
+                except ProcessLookupError:
+                    continue  # a thread that just ended
+                pinned += 1
+    return pinned
+
+
+def pin_stack() -> tuple[str, Callable[[], None]]:
+    """Pin the running local stack to CPU 0 and this process to the rest.
+
+    Returns what was pinned, in words, and the call that gives everything its CPUs back.
+    """
+    everything = os.sched_getaffinity(0)
+    if len(everything) < 2:
+        return f"nothing pinned ({len(everything)} CPU)", lambda: None
+    stack = Stack()
+    pids = {name: pid for name in SERVICES if (pid := stack.processes[name].pid()) is not None}
+    if not pids:
+        return "nothing pinned (no local stack running)", lambda: None
+    server_cpus, bench_cpus = {min(everything)}, everything - {min(everything)}
+    threads = pin(pids, server_cpus)
+    os.sched_setaffinity(0, bench_cpus)  # inherited by the indexer subprocess
+
+    def restore() -> None:
+        pin(pids, everything)
+        os.sched_setaffinity(0, everything)
+
+    described = (
+        f"pinned {', '.join(f'{name} (pid {pid})' for name, pid in pids.items())} "
+        f"({threads} threads) to CPU {sorted(server_cpus)}; this benchmark and the indexer "
+        f"to CPUs {sorted(bench_cpus)}, in both arms"
+    )
+    return described, restore
 
 
 def image_python(service: str) -> Path:
@@ -258,6 +311,7 @@ def main() -> int:
     parser.add_argument("--batch-docs", type=int, default=None, help="INDEXER_BATCH_MAX_DOCS")
     parser.add_argument("--chunk-docs", type=int, default=None, help="INDEXER_BULK_CHUNK_DOCS")
     parser.add_argument("--parallel", type=int, default=None, help="INDEXER_BULK_PARALLELISM")
+    parser.add_argument("--no-pin", action="store_true", help="leave CPU affinity alone")
     args = parser.parse_args()
 
     from indexer_service.settings import IndexerSettings
@@ -276,6 +330,9 @@ def main() -> int:
     produce_s = preload(kafka, f"{run}-quotes", qs)
     print(f"preloaded {n} messages in {produce_s:.1f}s", file=sys.stderr)
 
+    unpin: Callable[[], None]
+    pinned, unpin = ("nothing pinned (--no-pin)", lambda: None) if args.no_pin else pin_stack()
+    print(pinned, file=sys.stderr)
     raw_bulk(es, f"{run}-warmup", quotes(WARMUP_DOCS, offset=10 * n), chunk, parallel)
 
     env = {
@@ -284,23 +341,26 @@ def main() -> int:
         "INDEXER_BULK_PARALLELISM": str(parallel),
     }
     rounds: list[dict[str, float]] = []
-    for i in range(args.rounds):
-        idx, raw = f"{run}-idx{i}", f"{run}-raw{i}"
-        # Every other round measures the limit first: what one run leaves to the
-        # next (merges still running, a warmer JVM) then favours neither side.
-        raw_s = raw_bulk(es, raw, qs, chunk, parallel) if i % 2 else None
-        indexer_s, rss = run_indexer(python, kafka, es_url, es, f"{run}-quotes", idx, n, env)
-        if raw_s is None:
-            raw_s = raw_bulk(es, raw, qs, chunk, parallel)
-        for prefix in (idx, raw):
-            check_exactly(es, prefix, n)
-        delete_indices(es, (idx, raw))
-        rounds.append({"indexer_s": indexer_s, "raw_s": raw_s, "rss_mb": rss / 2**20})
-        print(
-            f"round {i + 1}: indexer {n / indexer_s:.0f} docs/s, raw {n / raw_s:.0f} docs/s, "
-            f"ratio {raw_s / indexer_s:.2f}",
-            file=sys.stderr,
-        )
+    try:
+        for i in range(args.rounds):
+            idx, raw = f"{run}-idx{i}", f"{run}-raw{i}"
+            # Every other round measures the limit first: what one run leaves to the
+            # next (merges still running, a warmer JVM) then favours neither side.
+            raw_s = raw_bulk(es, raw, qs, chunk, parallel) if i % 2 else None
+            indexer_s, rss = run_indexer(python, kafka, es_url, es, f"{run}-quotes", idx, n, env)
+            if raw_s is None:
+                raw_s = raw_bulk(es, raw, qs, chunk, parallel)
+            for prefix in (idx, raw):
+                check_exactly(es, prefix, n)
+            delete_indices(es, (idx, raw))
+            rounds.append({"indexer_s": indexer_s, "raw_s": raw_s, "rss_mb": rss / 2**20})
+            print(
+                f"round {i + 1}: indexer {n / indexer_s:.0f} docs/s, raw {n / raw_s:.0f} docs/s, "
+                f"ratio {raw_s / indexer_s:.2f}",
+                file=sys.stderr,
+            )
+    finally:
+        unpin()
     delete_named(kafka, es, (run,))  # the warm-up indices and the topic
 
     # The median round by ratio: a round pairs two runs made under the same
@@ -319,11 +379,13 @@ def main() -> int:
         "ratio": round(indexer_rate / raw_rate, 3),
         "indexer_peak_rss_mb": round(max(r["rss_mb"] for r in rounds), 1),
         "cpus": os.cpu_count(),
+        "pinned": pinned,
     }
     out = REPO / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"index-{run}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result), file=sys.stderr)
+    print(pinned)
     print(f"indexer peak RSS: {result['indexer_peak_rss_mb']} MB (target <= 200 MB)")
     print(
         f"indexer/raw-bulk ratio: {indexer_rate / raw_rate:.2f} "
