@@ -44,6 +44,10 @@ SCENARIOS = {
     "scraper-sigkill": ("5. Scraper SIGKILLed while publishing a page", "test_scraper_kill.py"),
     "poison": ("6. Poison input mixed into 20,000 good quotes", "test_poison.py"),
     "sustained-load": ("7. 1,000 messages/s for 5 minutes", "test_sustained_load.py"),
+    "scale-out": (
+        "8. Three indexers share 3 partitions; one SIGKILLed mid-run and restarted",
+        "test_scale_out.py",
+    ),
 }
 
 

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from indexer_service.service import MAX_IN_FLIGHT
 from tests.chaos.conftest import Record
 from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, outage, scaled
 
@@ -48,9 +47,10 @@ def test_elasticsearch_down_60s_under_load_loses_nothing(chaos: ChaosRun, record
         caught_up_after_restart_s=recovery_s,
     )
     assert down.indexer_alive
-    # Nothing is committed past what was written: at most the batches in flight at the stop.
+    # Nothing is committed past what was written: at most the batch being written at the stop
+    # (a graceful stop lets Elasticsearch answer the requests it holds).
     assert down.committed is not None
-    assert down.committed <= MAX_IN_FLIGHT * BATCH
+    assert down.committed <= BATCH
     assert down.failed == 0
     assert down.acked > 0
     assert retries > 0

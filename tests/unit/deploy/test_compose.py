@@ -252,3 +252,28 @@ def test_an_ignored_zookeeper_setting_is_reported() -> None:
         "-Dzookeeper.4lw.commands.whitelist=... in KAFKA_OPTS",
         "srvr is not whitelisted in KAFKA_OPTS",
     ]
+
+
+def scale_problems(service: dict[str, Any]) -> list[str]:
+    """Why ``docker compose up --scale <service>=N`` would break: names, ports, shared files."""
+    problems = [f"fixed {key}" for key in ("container_name", "ports", "hostname") if key in service]
+    for volume in service.get("volumes", []):
+        spec = (
+            volume if isinstance(volume, str) else f"{volume.get('source')}:{volume.get('target')}"
+        )
+        if not (spec.endswith(":ro") or (isinstance(volume, dict) and volume.get("read_only"))):
+            problems.append(f"writable shared volume {spec}")
+    return problems
+
+
+def test_the_indexer_scales_out() -> None:
+    # Every instance joins one consumer group; nothing else of it may be shared.
+    assert scale_problems(load()["services"]["indexer"]) == []
+
+
+def test_what_stops_scaling_is_reported() -> None:
+    service = {"container_name": "indexer", "volumes": ["es-ca:/certs:ro", "state:/var/lib/x"]}
+    assert scale_problems(service) == [
+        "fixed container_name",
+        "writable shared volume state:/var/lib/x",
+    ]
