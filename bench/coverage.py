@@ -28,7 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.services import logged, spawn, stop  # noqa: E402
+from bench.services import spawn, stop  # noqa: E402
+from cryptoviz_core.logs import read_logged  # noqa: E402
 from devstack.cleanup import delete_topics  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 from scraper_service.replay.server import ReplayServer  # noqa: E402
@@ -77,7 +78,7 @@ def main() -> int:
             if time.monotonic() - last_change > STALL_S:
                 raise TimeoutError(f"{len(done)} of {args.cycles} cycles in {STALL_S:g}s; {log}")
             time.sleep(0.5)
-            now_done = logged(log, "cycle done")
+            now_done = read_logged(log, "cycle done")
             if len(now_done) != len(done):
                 done, last_change = now_done, time.monotonic()
     finally:

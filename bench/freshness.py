@@ -36,7 +36,8 @@ from elasticsearch import ApiError, Elasticsearch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.services import logged, spawn, stop  # noqa: E402
+from bench.services import spawn, stop  # noqa: E402
+from cryptoviz_core.logs import read_logged  # noqa: E402
 from devstack.cleanup import delete_named  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
@@ -82,7 +83,7 @@ def measure(
             if hit["_id"] not in found:
                 found[hit["_id"]] = seen_at - scraped_at_of(hit["_id"]).timestamp()
                 last_new = time.monotonic()
-        cycles = len(logged(scraper_log, "cycle done"))
+        cycles = len(read_logged(scraper_log, "cycle done"))
         if cycles >= args.cycles and time.monotonic() - last_new > 5.0:
             return found
         if time.monotonic() - last_new > STALL_S:

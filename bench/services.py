@@ -1,14 +1,12 @@
-"""The real services as benchmark subprocesses, and what their logs say."""
+"""The real services as benchmark subprocesses."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,16 +33,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-
-
-def logged(log: Path, message: str) -> list[dict[str, Any]]:
-    """The structured lines of ``log`` whose ``msg`` is ``message``."""
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # Chromium writes plain text too
-        if isinstance(entry, dict) and entry.get("msg") == message:
-            found.append(entry)
-    return found

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
@@ -47,3 +48,19 @@ def configure_logging(service: str, level: str = "INFO", stream: TextIO | None =
     # kafka-python logs every reconnect attempt at INFO; our own lines say what matters.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, root.level))
+
+
+def read_logged(path: Path, message: str) -> list[dict[str, Any]]:
+    """The lines of the log file ``path`` that `JsonFormatter` wrote for ``message``.
+
+    Other lines are skipped: Chromium and the JVM clients write plain text to the same file.
+    """
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("msg") == message:
+            found.append(entry)
+    return found

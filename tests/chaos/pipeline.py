@@ -17,7 +17,6 @@ and outages: ``make chaos`` runs them at full size for docs/RELIABILITY.md,
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -27,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -89,19 +87,6 @@ def make_quote(i: int) -> QuoteV1:
         page=1,
         origin="json",
     )
-
-
-def json_lines(path: Path, message: str) -> list[dict[str, Any]]:
-    """The structured log lines of ``path`` whose ``msg`` is ``message`` (other lines skipped)."""
-    found = []
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # Chromium and the JVM clients write plain text too
-        if isinstance(entry, dict) and entry.get("msg") == message:
-            found.append(entry)
-    return found
 
 
 def rss_mb(process: subprocess.Popen[bytes]) -> float:

@@ -14,9 +14,10 @@ import time
 
 import pytest
 
+from cryptoviz_core.logs import read_logged
 from devstack.kafka import registered_in_zookeeper
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, json_lines, scaled
+from tests.chaos.pipeline import ChaosRun, scaled
 from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ def test_kafka_sigkilled_while_the_scraper_publishes_loses_nothing(
     scraper = chaos.start_scraper(SCRAPER_PAGES="2")
 
     def cycles() -> list[dict[str, object]]:
-        return json_lines(chaos.log_path("scraper"), "cycle done")
+        return read_logged(chaos.log_path("scraper"), "cycle done")
 
     def ok_cycles() -> int:
         return sum(c["outcome"] == "ok" for c in cycles())

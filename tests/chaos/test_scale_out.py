@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from cryptoviz_core.logs import read_logged
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, json_lines, scaled
+from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, scaled
 from tests.support.indexer_run import PARTITIONS, stop
 
 pytestmark = pytest.mark.integration
@@ -33,13 +34,13 @@ def assignments(log: Path) -> list[set[int]]:
     """Every partition set the indexer logging to ``log`` was assigned, in order."""
     return [
         {int(p) for p in re.findall(r"partition=(\d+)", " ".join(entry["partitions"]))}
-        for entry in json_lines(log, "partitions assigned")
+        for entry in read_logged(log, "partitions assigned")
     ]
 
 
 def indexed(log: Path) -> int:
     """Documents the indexer logging to ``log`` reported as indexed (its last stats line)."""
-    stats = json_lines(log, "indexer stats")
+    stats = read_logged(log, "indexer stats")
     return int(stats[-1]["indexed_total"]) if stats else 0
 
 

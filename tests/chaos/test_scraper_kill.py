@@ -21,11 +21,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+from cryptoviz_core.logs import read_logged
 from cryptoviz_core.schema import QuoteV1, decode_quote
 from indexer_service.documents import quote_document
 from indexer_service.template import INDEXER_PROPERTIES
 from tests.chaos.conftest import Record
-from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, json_lines, paused
+from tests.chaos.pipeline import PAGE_SIZE, ChaosRun, paused
 from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
@@ -74,10 +75,10 @@ def test_scraper_killed_mid_publish_leaves_whole_valid_pages(
     scraper = chaos.start_scraper("scraper", **scraper_env)
 
     def cycles(name: str) -> int:
-        return len(json_lines(chaos.log_path(name), "cycle done"))
+        return len(read_logged(chaos.log_path(name), "cycle done"))
 
     def acked(name: str) -> int:
-        return sum(int(c["acked"]) for c in json_lines(chaos.log_path(name), "cycle done"))
+        return sum(int(c["acked"]) for c in read_logged(chaos.log_path(name), "cycle done"))
 
     chaos.wait_until(
         "two published pages (pages so far)", lambda: cycles("scraper"), lambda n: n >= 2, WAIT_S
