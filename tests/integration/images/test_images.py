@@ -145,8 +145,9 @@ def test_images_run_the_pipeline_on_the_real_stack(
             **{k: v for k, v in REPLAY_DEMO_ENV.items() if k.startswith("SCRAPER_")},
             "SCRAPER_SOURCE": "replay",
             "SCRAPER_PAGES": "2",
-            # As the native pipeline test: every row rendered, even on a loaded machine.
-            "SCRAPER_RENDER_BUDGET_S": "15",
+            # Every row rendered before the scraper falls back to the page's JSON, even on
+            # a loaded machine (the scroll ends as soon as all rows are there).
+            "SCRAPER_RENDER_BUDGET_S": "60",
             "SCRAPER_TOPIC": run.topic,
         },
     )
@@ -199,7 +200,9 @@ def test_images_run_the_pipeline_on_the_real_stack(
     # Every quote of the replay pages' first snapshot, as the native pipeline test checks.
     es.indices.refresh(index=f"{run.prefix}-*")
     got = first_cycle_documents(es, f"{run.prefix}-*")
-    assert_first_snapshot(got, pages=(1, 2))
+    # In the image some tiny prices (e.g. 1.795e-06 shown) come out as the page JSON's
+    # exact value, natively as the shown one: equal to the shown 4 significant digits.
+    assert_first_snapshot(got, pages=(1, 2), rel_tol=5e-4)
     prediction = es.search(index=predictions, size=1)["hits"]["hits"][0]["_source"]
     assert prediction["slug"] in got
 
