@@ -26,6 +26,7 @@ from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
+from cryptoviz_core.retry import Backoff, retry
 from devstack.stack import Stack
 from indexer_service.documents import quote_document
 from indexer_service.template import template_name
@@ -208,9 +209,17 @@ def test_consume_reads_every_way_and_commits_nothing(
     group = unique_name("group")
     admin = KafkaAdminClient(bootstrap_servers=run.kafka)
     try:
-        admin.alter_group_offsets(
-            group,
-            {TopicPartition(run.topic, p): OffsetAndMetadata(1, "", -1) for p in range(PARTITIONS)},
+        # On a fresh broker the first group call waits for __consumer_offsets to be created.
+        retry(
+            lambda: admin.alter_group_offsets(
+                group,
+                {
+                    TopicPartition(run.topic, p): OffsetAndMetadata(1, "", -1)
+                    for p in range(PARTITIONS)
+                },
+            ),
+            "commit the test group's offsets",
+            Backoff(initial=0.5, maximum=5, max_attempts=20),
         )
         before = admin.list_group_offsets(group)
         groups_before = sorted(g["group_id"] for g in admin.list_groups())
