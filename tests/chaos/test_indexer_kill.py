@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from cryptoviz_core.logs import read_logged
 from tests.chaos.conftest import Record
 from tests.chaos.pipeline import ChaosRun, LoadProducer, acked_ids, scaled
 from tests.support.indexer_run import stop
@@ -48,6 +49,13 @@ def test_indexer_sigkilled_five_times_loses_and_duplicates_nothing(
         assert stop(indexer, signal.SIGKILL) == -signal.SIGKILL
         committed_at_kill.append(chaos.committed() or 0)
     last = chaos.start_indexer("indexer-final", **small_batches)
+    # At reduced scale the topic can be drained before the last start; its stop must then
+    # wait until the indexer has its SIGTERM handler, which it has once it logs its start.
+    chaos.wait_for(
+        "the last indexer to start",
+        lambda: bool(read_logged(chaos.log_path("indexer-final"), "indexer started")),
+        WAIT_S,
+    )
     tally, drain_s = chaos.drain_and_tally(last, WAIT_S, acked_ids(producer))
     record(
         "indexer-sigkill",
