@@ -1,8 +1,9 @@
 """Benchmark of one IA cycle's compute: 100 synthetic coins x 288 points, H=12.
 
 Runs the same per-coin step as the service (`forecast_series`: rolling-origin
-model selection among naive, drift and AutoETS, then forecasts with intervals)
-and a naive-only cycle, and prints seconds per cycle, peak RSS and the ratio.
+model selection among naive, drift and AutoETS, then forecasts with intervals),
+with the service's default origins and minimum points (`IASettings`), and a
+naive-only cycle, and prints seconds per cycle, peak RSS and the ratio.
 Targets: <= 10 s per cycle and <= 1 GB peak RSS on 2 cores.
 
     .venv/bin/python bench/forecast.py [--coins 100 --points 288 --horizon 12 --repeat 3]
@@ -21,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ia_module.cycle import forecast_series
-from ia_module.settings import MODEL_NAMES
+from ia_module.settings import MODEL_NAMES, IASettings
 
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 1024.0
@@ -38,10 +39,14 @@ def synthetic(coins: int, points: int, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
+DEFAULTS = IASettings.model_fields
+
+
 def cycle(series: list[np.ndarray], models: tuple[str, ...], horizon: int) -> float:
+    origins, min_points = DEFAULTS["backtest_origins"].default, DEFAULTS["min_points"].default
     started = time.perf_counter()
     for y in series:
-        forecast_series(y, models, horizon, origins=3, min_points=24)
+        forecast_series(y, models, horizon, origins=origins, min_points=min_points)
     return time.perf_counter() - started
 
 

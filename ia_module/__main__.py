@@ -52,8 +52,11 @@ def cmd_run(settings: IASettings, once: bool) -> int:
     period = settings.interval_min * 60
     while True:
         started = time.monotonic()
+        next_in = period
         try:
-            run_cycle(settings, store)
+            summary = run_cycle(settings, store)
+            if summary.waiting or not summary.coins:
+                next_in = min(period, settings.warmup_interval_s)
         except (StoreUnavailable, GaveUp) as err:
             log.error("cycle failed", extra={"error": str(err)})
             if once:
@@ -61,7 +64,7 @@ def cmd_run(settings: IASettings, once: bool) -> int:
         if once:
             return 0
         if wait_beating(
-            stop, max(0.0, period - (time.monotonic() - started)), settings.health_file
+            stop, max(0.0, next_in - (time.monotonic() - started)), settings.health_file
         ):
             log.info("stopped")
             return 0

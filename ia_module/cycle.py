@@ -11,7 +11,11 @@ history before the gap (plus the few points since). Drift and ETS need
 ``ia_min_points`` points of the current segment and wait for them. A coin with
 too little history of its own for intervals (`models.MIN_CHANGES` returns: a
 first start, a coin just listed) takes them from the returns of every coin's
-current segment pooled, a market-wide prior, until it has its own. Each
+current segment pooled, a market-wide prior, until it has its own. On a first
+start no coin has two grid points yet: the pool is then every coin's quotes of
+the last steps at their own times, re-timed to the grid step
+(`resample.retimed`), so the first cycle that finds two quotes of the coins
+forecasts them, and cycles run every ``IA_WARMUP_INTERVAL_S`` until it does. Each
 document says which history it used: ``history_from`` and ``train_points``
 for the point forecast, ``interval_from``, ``interval_points`` and
 ``interval_pooled`` for the bands, and ``last_price``, the price at
@@ -32,8 +36,8 @@ import pandas as pd
 from cryptoviz_core.schema import format_timestamp
 from ia_module.backtest import Selection, select_model
 from ia_module.history import CoinHistory, fetch_recent
-from ia_module.models import Forecast, ModelError, band_offsets, forecast
-from ia_module.resample import Grid, to_grid
+from ia_module.models import MIN_CHANGES, Forecast, ModelError, band_offsets, forecast
+from ia_module.resample import Grid, retimed, to_grid
 from ia_module.scoring import score_predictions
 from ia_module.settings import IASettings
 from ia_module.store import ForecastStore, prediction_id
@@ -142,17 +146,31 @@ class CycleDocs:
     actuals: dict[str, dict[pd.Timestamp, float]]
     forecast: int
     skipped: int
+    # Coins skipped for too little history so far (not those gone from the listing).
+    waiting: int
+
+
+def too_few_market_returns(histories: dict[str, CoinHistory]) -> bool:
+    """True when every coin's grid changes pooled are still too few for bands (a first start)."""
+    return sum(max(len(h.times) - 1, 0) for h in histories.values()) < MIN_CHANGES
 
 
 def cycle_docs(
-    settings: IASettings, histories: dict[str, CoinHistory], grid_end: pd.Timestamp
+    settings: IASettings,
+    histories: dict[str, CoinHistory],
+    grid_end: pd.Timestamp,
+    recent_quotes: dict[str, CoinHistory] | None = None,
 ) -> CycleDocs:
     """Prediction documents of every coin that can be forecast at ``grid_end``, and the
-    observed prices scoring needs. Pure."""
+    observed prices scoring needs. Pure.
+
+    ``recent_quotes`` (each coin's quotes at their own times, read when
+    `too_few_market_returns`) join the pooled returns, re-timed to the grid step.
+    """
     step = settings.grid_step
     docs: list[dict[str, Any]] = []
     actuals: dict[str, dict[pd.Timestamp, float]] = {}
-    forecast_count = skipped = 0
+    forecast_count = skipped = waiting = 0
     grids = {
         slug: to_grid(
             hist.times, hist.prices, step, end=grid_end, max_gap_steps=settings.max_gap_steps
@@ -160,6 +178,10 @@ def cycle_docs(
         for slug, hist in sorted(histories.items())
     }
     market = [g for g in grids.values() if len(g) > 1 and not g.stale]
+    for quotes in (recent_quotes or {}).values():
+        path = retimed(quotes.times, quotes.prices, step)
+        if len(path) > 1:
+            market.append(path)
     for slug, grid in grids.items():
         actuals[slug] = grid.observed_prices()
         if grid.stale:
@@ -189,12 +211,13 @@ def cycle_docs(
                 )
             except ValueError as err:
                 skipped += 1
+                waiting += 1
                 log.info(f"{slug}: skipped, {err}")
                 continue
         symbol = histories[slug].symbol
         docs.extend(prediction_docs(slug, symbol, grid, step, selection, forecasts, pooled))
         forecast_count += 1
-    return CycleDocs(docs, actuals, forecast_count, skipped)
+    return CycleDocs(docs, actuals, forecast_count, skipped, waiting)
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ class CycleSummary:
     coins: int
     forecast: int
     skipped: int
+    waiting: int
     predictions: int
     scored: int
     metrics: int
@@ -234,7 +258,18 @@ def run_cycle(
         max_coins=settings.max_coins,
         backoff=store.backoff,
     )
-    planned = cycle_docs(settings, histories, grid_end)
+    recent_quotes = None
+    if too_few_market_returns(histories):
+        recent_quotes = fetch_recent(
+            store.es,
+            settings.quotes_index,
+            grid_end - step,
+            now,
+            pd.Timedelta(seconds=1),
+            max_coins=settings.max_coins,
+            backoff=store.backoff,
+        )
+    planned = cycle_docs(settings, histories, grid_end, recent_quotes)
     written = store.write_predictions(planned.docs)
 
     matured = store.matured_unscored(since, grid_end, MAX_SCORED_PER_CYCLE)
@@ -248,6 +283,7 @@ def run_cycle(
         coins=len(histories),
         forecast=planned.forecast,
         skipped=planned.skipped,
+        waiting=planned.waiting,
         predictions=written,
         scored=len(scored),
         metrics=len(metrics),

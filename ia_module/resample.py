@@ -174,6 +174,36 @@ def to_grid(
     return replace(parts[-1], earlier=tuple(parts[:-1]))
 
 
+def retimed(
+    times: Sequence[Any] | pd.Index | np.ndarray,
+    prices: Sequence[Any] | np.ndarray,
+    step: str | pd.Timedelta,
+) -> Grid:
+    """Quotes at their own irregular times as a path on the grid's clock, for bands only.
+
+    Each move between consecutive quotes, ``dt`` apart, is scaled (in log terms)
+    by ``sqrt(step / dt)``: under a random walk that is the spread of a move of
+    one ``step``. So the path's one-step relative changes estimate one grid
+    step's changes from quotes closer together than a step, before a coin has
+    two grid points (a first start). ``times`` stay the quotes' own; values
+    start at the first price.
+    """
+    series, dropped = clean(times, prices)
+    if len(series) < 2:
+        return _empty(dropped)
+    seconds = (series.index[1:] - series.index[:-1]).total_seconds().to_numpy()
+    moves = np.diff(np.log(series.to_numpy(float))) * np.sqrt(
+        pd.Timedelta(step).total_seconds() / seconds
+    )
+    values = float(series.iloc[0]) * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))
+    return Grid(
+        times=pd.DatetimeIndex(series.index),
+        values=values,
+        observed=np.ones(len(values), dtype=bool),
+        dropped=dropped,
+    )
+
+
 def segments(grid: Grid) -> list[Grid]:
     """Every contiguous segment of ``grid``'s history, oldest first (the grid itself last)."""
     return [*grid.earlier, replace(grid, earlier=())]

@@ -25,6 +25,16 @@ class IASettings(ServiceSettings):
     interval_min: float = Field(
         default=5.0, gt=0, description="Minutes between two cycles of `python -m ia_module`."
     )
+    # So that the first forecasts follow the first quotes (a first start, an empty
+    # index) instead of waiting a whole interval more.
+    warmup_interval_s: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Seconds between cycles while there is no quote yet or some coin has too few"
+            " to forecast; never more than IA_INTERVAL_MIN."
+        ),
+    )
     # Quotes are resampled to one price per step.
     step: str = Field(
         default="5min", description="Forecast grid step (fixed pandas duration: 5min, 1h)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ia_module.cycle import cycle_docs
+from ia_module.cycle import cycle_docs, too_few_market_returns
 from ia_module.history import CoinHistory
 from ia_module.settings import IASettings
 
@@ -55,6 +55,57 @@ def test_a_coin_with_a_single_price_and_no_history_is_skipped() -> None:
     planned = cycle_docs(IASettings(), {"new": history("new", [END], np.array([1.0]))}, END)
     assert planned.docs == []
     assert planned.skipped == 1
+    assert planned.waiting == 1
+
+
+def first_start(coins: int, quotes: int) -> tuple[dict, dict]:
+    """Grid histories (one point each) and raw quotes a minute apart, all within the step at END."""
+    rng = np.random.default_rng(21)
+    grids, raw = {}, {}
+    for k in range(coins):
+        slug = f"coin{k}"
+        times = [END + pd.Timedelta(minutes=m) for m in range(quotes)]
+        prices = 10.0 * (k + 1) * np.exp(np.cumsum(rng.normal(0, 0.002, quotes)))
+        grids[slug] = history(slug, [END], prices[-1:])
+        raw[slug] = history(slug, times, prices)
+    return grids, raw
+
+
+def test_on_a_first_start_the_first_cycle_with_two_quotes_forecasts_every_coin() -> None:
+    settings = IASettings()
+    grids, raw = first_start(coins=10, quotes=3)
+    assert too_few_market_returns(grids)
+    # Without the quotes at their own times no coin has a return: every one waits.
+    waiting = cycle_docs(settings, grids, END)
+    assert (waiting.forecast, waiting.waiting) == (0, 10)
+
+    planned = cycle_docs(settings, grids, END, raw)
+    assert (planned.forecast, planned.skipped, planned.waiting) == (10, 0, 0)
+    assert len(planned.docs) == 10 * settings.horizon
+    for doc in planned.docs:
+        assert doc["model"] == "naive"
+        assert doc["selected"]
+        assert doc["interval_pooled"] is True
+        # Every coin's 3 quotes made the bands, from the first quote on.
+        assert doc["interval_points"] == 30
+        assert doc["interval_from"] == "2026-12-01T12:00:00.000Z"
+        assert doc["lo95"] < doc["lo80"] < doc["yhat"] < doc["hi80"] < doc["hi95"]
+    first = [d for d in planned.docs if d["slug"] == "coin0"]
+    widths = [d["hi95"] - d["lo95"] for d in first]
+    assert widths == sorted(widths)
+    # One-minute moves stand for five-minute ones: the one-step band is wider than
+    # the spread of the one-minute moves themselves.
+    moves = np.concatenate([np.diff(np.log(h.prices)) for h in raw.values()])
+    assert (first[0]["hi80"] - first[0]["lo80"]) / first[0]["yhat"] > np.ptp(
+        np.quantile(moves - moves.mean(), [0.1, 0.9])
+    )
+
+
+def test_the_market_has_enough_returns_once_coins_have_two_grid_points() -> None:
+    grids, _ = first_start(coins=8, quotes=1)
+    assert too_few_market_returns(grids)
+    two = {s: history(s, [END - STEP, END], np.array([1.0, 1.01])) for s in grids}
+    assert not too_few_market_returns(two)
 
 
 def test_a_coin_too_new_for_its_own_intervals_borrows_the_markets_returns() -> None:

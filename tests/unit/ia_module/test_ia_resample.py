@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ia_module.resample import clean, segments, to_grid
+from ia_module.resample import clean, retimed, segments, to_grid
 
 T0 = pd.Timestamp("2026-11-28 00:00", tz="UTC")
+STEP = pd.Timedelta(minutes=5)
 
 
 def minutes(*offsets: float) -> list[pd.Timestamp]:
@@ -110,3 +111,26 @@ def test_flat_series_is_a_valid_grid() -> None:
 def test_length_mismatch_is_an_error() -> None:
     with pytest.raises(ValueError, match="2 timestamps for 1 prices"):
         clean(minutes(0, 5), [1.0])
+
+
+def test_retimed_scales_each_move_to_one_grid_step_by_the_square_root_of_time() -> None:
+    t0 = pd.Timestamp("2026-12-01 12:00", tz="UTC")
+    # Moves over 60 s, 60 s and 300 s, on a 5-minute grid: the first two are
+    # scaled by sqrt(5), the last one (already one step) is kept.
+    times = [t0, t0 + pd.Timedelta(seconds=60), t0 + pd.Timedelta(seconds=120), t0 + STEP * 1.4]
+    prices = [100.0, 101.0, 100.0, 102.0]
+    path = retimed(times, prices, STEP)
+    assert list(path.times) == times
+    assert path.values[0] == 100.0
+    log_moves = np.diff(np.log(path.values))
+    expected = np.diff(np.log(prices)) * np.sqrt([5.0, 5.0, 1.0])
+    np.testing.assert_allclose(log_moves, expected)
+    assert path.observed.all()
+
+
+def test_retimed_needs_two_valid_quotes() -> None:
+    t0 = pd.Timestamp("2026-12-01 12:00", tz="UTC")
+    assert len(retimed([t0], [1.0], STEP)) == 0
+    lone = retimed([t0, t0 + pd.Timedelta(seconds=60)], [1.0, -1.0], STEP)
+    assert len(lone) == 0
+    assert lone.dropped == 1
