@@ -143,22 +143,33 @@ class QuoteV1(BaseModel):
 def decode_quote(raw: bytes | None) -> QuoteV1:
     """Parse a Kafka message value into a quote.
 
-    Raises MalformedMessage (not a JSON object), UnknownSchemaVersion (a newer
-    producer wrote it) or SchemaError (a field is wrong; the message says which).
+    Raises MalformedMessage (not a UTF-8 JSON object), UnknownSchemaVersion (a
+    newer producer wrote it) or SchemaError (a field is wrong; the message says
+    which).
     """
     try:
-        payload = json.loads((raw or b"").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise MalformedMessage(f"not valid UTF-8 JSON: {err}") from None
+        return QuoteV1.model_validate_json(raw or b"")
+    except ValidationError as err:
+        raise why_not_a_quote(raw or b"", err) from None
+
+
+def why_not_a_quote(raw: bytes, err: ValidationError) -> SchemaError:
+    """The error for ``raw``, which failed validation with ``err``.
+
+    Read again with the standard library, so that what is not a UTF-8 JSON
+    object and what a newer producer wrote get their own reasons; only messages
+    that are dead-lettered take this path.
+    """
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as parse_error:
+        return MalformedMessage(f"not valid UTF-8 JSON: {parse_error}")
     if not isinstance(payload, dict):
-        raise MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")
+        return MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")
     version = payload.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        raise UnknownSchemaVersion(f"schema_version {version} is newer than {SCHEMA_VERSION}")
-    try:
-        return QuoteV1.model_validate(payload)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in err.errors()
-        )
-        raise SchemaError(problems) from None
+        return UnknownSchemaVersion(f"schema_version {version} is newer than {SCHEMA_VERSION}")
+    problems = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in err.errors()
+    )
+    return SchemaError(problems)

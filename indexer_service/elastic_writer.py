@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -102,12 +102,34 @@ def item_result(info: dict[str, Any]) -> ItemResult:
 SendChunk = Callable[[Sequence[Document]], Failures]
 
 
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """One bulk attempt being sent by the sender threads (`ElasticWriter.start`)."""
+
+    documents: Sequence[Document]
+    chunk_docs: int
+    futures: list[Future[Failures]]  # one per chunk of ``chunk_docs`` documents, in order
+
+    def done(self) -> bool:
+        """True once every request of the attempt has its answer."""
+        return all(future.done() for future in self.futures)
+
+    def failures(self) -> Failures:
+        """Wait for every answer; the documents not written, by position."""
+        return {
+            chunk * self.chunk_docs + offset: result
+            for chunk, future in enumerate(self.futures)
+            for offset, result in future.result().items()
+        }
+
+
 class ElasticWriter:
     """Writes batches of documents; see the module docstring for the retry contract.
 
     Used from one thread; owns a pool of ``parallelism`` threads that send the
-    chunks of a batch concurrently. `close()` stops the pool. ``send_chunk``
-    sends one request (default: `send_bulk` on ``client``); tests pass a script.
+    chunks of a batch concurrently while that thread goes on (`start`, then
+    `finish`). `close()` stops the pool. ``send_chunk`` sends one request
+    (default: `send_bulk` on ``client``); tests pass a script.
     """
 
     def __init__(
@@ -156,25 +178,39 @@ class ElasticWriter:
         )
         log.info("index template installed", extra={"template": template_name(prefix)})
 
-    def write(
-        self, documents: Sequence[Document], wait: Callable[[float], None]
-    ) -> list[Rejection]:
-        """Write ``documents``; return the ones Elasticsearch rejected for good.
+    def start(self, documents: Sequence[Document]) -> InFlight:
+        """Send ``documents`` in the sender threads, a ``_bulk`` request per chunk, and return
+        at once: the caller reads and decodes the next batch meanwhile, then calls `finish`."""
+        chunk = self._chunk_docs
+        futures = [
+            self._pool.submit(self._send_request, documents[i : i + chunk])
+            for i in range(0, len(documents), chunk)
+        ]
+        return InFlight(documents, chunk, futures)
+
+    def finish(self, flight: InFlight, wait: Callable[[float], None]) -> list[Rejection]:
+        """Wait for the batch `start` sent; return the documents Elasticsearch rejected for good.
 
         Every other document is written when this returns. Retryable failures
         are re-sent after ``wait(delay)`` (which may raise Interrupted); GaveUp
-        is raised once the backoff's attempts are exhausted.
+        is raised once the backoff's attempts are exhausted. Retries are driven
+        from the caller's thread: ``wait`` polls the Kafka consumer, which only
+        that thread may use.
         """
+        documents = flight.documents
         pending = list(range(len(documents)))  # positions still to write
         rejections: list[Rejection] = []
+        sent: InFlight | None = flight
 
         def attempt() -> None:
-            nonlocal pending
-            if len(pending) < len(documents):
+            nonlocal pending, sent
+            if sent is None:  # a retry: re-send what the last attempt left
                 self.retries += 1
+                sent = self.start([documents[i] for i in pending])
+            failures, sent = sent.failures(), None
             retry_later: list[int] = []
             last_error = ""
-            for offset, result in self._send([documents[i] for i in pending]).items():
+            for offset, result in failures.items():
                 outcome = classify(result.status)
                 if outcome is Outcome.RETRY:
                     retry_later.append(pending[offset])
@@ -189,18 +225,6 @@ class ElasticWriter:
             attempt, "bulk write", self._backoff, sleep=wait, context={"documents": len(documents)}
         )
         return sorted(rejections, key=lambda r: r.position)
-
-    def _send(self, documents: Sequence[Document]) -> Failures:
-        """One attempt: a ``_bulk`` request per chunk, sent concurrently; failures by position."""
-        starts = range(0, len(documents), self._chunk_docs)
-        answers = self._pool.map(
-            self._send_request, [documents[i : i + self._chunk_docs] for i in starts]
-        )
-        return {
-            start + offset: result
-            for start, failures in zip(starts, answers, strict=True)
-            for offset, result in failures.items()
-        }
 
     def close(self) -> None:
         """Stop the sender threads. Idempotent."""

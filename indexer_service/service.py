@@ -5,9 +5,12 @@ acknowledged by the DLQ topic before its offset is committed; nothing is
 committed past what was written. A failure before the commit leaves the batch
 uncommitted, so it is read again after a restart (ids make that idempotent).
 
-One batch at a time: a batch is written, dead-lettered and committed before
-the next one is read, so commits are in order and at most one batch is
-uncommitted.
+One batch in flight: while a batch's bulk requests are being answered (the
+sender threads wait on sockets, without the GIL), the loop reads and decodes
+the next one, so Elasticsearch does not wait for the loop nor the loop for
+Elasticsearch. The next batch is sent only once the one in flight is written,
+dead-lettered and committed, so commits are in order and at most two batches
+(one in flight, one being read) are uncommitted.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -23,7 +27,7 @@ from cryptoviz_core.schema import SchemaError, decode_quote, format_timestamp
 from indexer_service.batch import Batch, Partition, Record
 from indexer_service.dead_letter import REASON_REJECTED, DeadLetter
 from indexer_service.documents import Document, to_document
-from indexer_service.elastic_writer import Rejection
+from indexer_service.elastic_writer import InFlight, Rejection
 from indexer_service.exceptions import Interrupted
 from indexer_service.settings import IndexerSettings
 from indexer_service.stats import Stats
@@ -31,6 +35,10 @@ from indexer_service.stats import Stats
 log = logging.getLogger(__name__)
 
 Wait = Callable[[float], None]
+
+# Poll timeout while a batch is in flight: short, so that a written batch is
+# committed promptly even when no new records arrive.
+IN_FLIGHT_POLL_S = 0.05
 
 
 class Consumer(Protocol):
@@ -51,7 +59,8 @@ class Writer(Protocol):
     retries: int
 
     def install_template(self, prefix: str, wait: Wait, **options: object) -> None: ...
-    def write(self, documents: Sequence[Document], wait: Wait) -> list[Rejection]: ...
+    def start(self, documents: Sequence[Document]) -> InFlight: ...
+    def finish(self, flight: InFlight, wait: Wait) -> list[Rejection]: ...
     def close(self) -> None: ...
 
 
@@ -91,6 +100,19 @@ def decode_batch(
     return documents, sources, letters
 
 
+@dataclass(frozen=True, slots=True)
+class SentBatch:
+    """A batch handed to the writer and not yet committed."""
+
+    flight: InFlight
+    sources: list[Record]  # the record of each document, same order
+    letters: list[DeadLetter]  # records that failed to decode
+    offsets: dict[Partition, int]
+    records: int
+    size_bytes: int
+    started: float
+
+
 class IndexerService:
     """Runs the loop until `request_stop()`; see the module docstring for the contract."""
 
@@ -116,6 +138,7 @@ class IndexerService:
         self._utc_now = utc_now
         self._stop_requested = False
         self._consumer_started = False
+        self._in_flight: SentBatch | None = None
         self.batch = Batch(
             settings.batch_max_docs, settings.batch_max_bytes, settings.batch_linger_s, clock=clock
         )
@@ -124,7 +147,8 @@ class IndexerService:
         self._next_retention = 0.0
 
     def request_stop(self) -> None:
-        """Ask the loop to write and commit the batch it collected, then return. Signal-safe."""
+        """Ask the loop to write and commit the batches in flight and collected, then return.
+        Signal-safe."""
         self._stop_requested = True
 
     def start(self) -> None:
@@ -155,25 +179,30 @@ class IndexerService:
             self.start()
             while not self._stop_requested:
                 self.step()
-            self.flush()  # SIGTERM: write and commit the batch collected
+            self.flush()  # SIGTERM: write and commit the batch in flight and the one collected
             self.report()
         except Interrupted:
+            in_flight = self._in_flight.records if self._in_flight else 0
             log.warning(
                 "stopped while retrying; batches left uncommitted",
-                extra={"records": len(self.batch)},
+                extra={"records": len(self.batch) + in_flight},
             )
         finally:
             self.close()
         log.info("indexer stopped")
 
     def step(self) -> None:
-        """One turn: poll, write and commit the batch if it is ready, chores."""
+        """One turn: poll, send the batch if it is ready, commit what was written, chores."""
         timeout = self.settings.poll_timeout_s
         if len(self.batch):
             timeout = max(0.0, min(timeout, self.settings.batch_linger_s - self.batch.age()))
+        if self._in_flight:
+            timeout = min(timeout, IN_FLIGHT_POLL_S)
         self.batch.extend(self._consumer.poll(timeout, max_records=max(1, self.batch.room)))
         if self.batch.is_ready():
-            self._write_batch()
+            self._send()
+        if self._in_flight and self._in_flight.flight.done():
+            self._complete(self._in_flight)
         now = self._clock()
         if now >= self._next_report:
             self.report()
@@ -184,20 +213,31 @@ class IndexerService:
             self._next_retention = now + self.settings.retention_interval_s
 
     def flush(self) -> None:
-        """Write and commit the batch collected so far, if any."""
+        """Write and commit everything: the batch in flight, then the one collected."""
         if len(self.batch):
-            self._write_batch()
+            self._send()
+        if self._in_flight:
+            self._complete(self._in_flight)
 
-    def _write_batch(self) -> None:
-        """Decode, write, dead-letter what cannot be stored, then commit the batch."""
+    def _send(self) -> None:
+        """Decode the collected batch (while the one in flight is written), complete the one in
+        flight, then send this one."""
         started = self._clock()
-        records = self.batch.records
         documents, sources, letters = decode_batch(
-            records, self.settings.index_prefix, self._utc_now()
+            self.batch.records, self.settings.index_prefix, self._utc_now()
         )
-        rejections = self._writer.write(documents, self._wait) if documents else []
-        letters += [
-            DeadLetter(sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
+        offsets, records, size = self.batch.commit_offsets(), len(self.batch), self.batch.size_bytes
+        self.batch.clear()
+        if self._in_flight:
+            self._complete(self._in_flight)
+        flight = self._writer.start(documents)
+        self._in_flight = SentBatch(flight, sources, letters, offsets, records, size, started)
+
+    def _complete(self, sent: SentBatch) -> None:
+        """Finish ``sent``, the batch in flight: retries, dead letters, then commit."""
+        rejections = self._writer.finish(sent.flight, self._wait)
+        letters = sent.letters + [
+            DeadLetter(sent.sources[r.position], REASON_REJECTED, f"status {r.status}: {r.error}")
             for r in rejections
         ]
         if letters:
@@ -213,26 +253,25 @@ class IndexerService:
                         "offset": letter.record.offset,
                     },
                 )
-        offsets = self.batch.commit_offsets()
-        if not self._consumer.commit(offsets):
+        if not self._consumer.commit(sent.offsets):
             self.stats.commit_failures += 1
+        self._in_flight = None
         self._consumer.release()
-        indexed = len(documents) - len(rejections)
+        indexed = len(sent.flight.documents) - len(rejections)
         self.stats.record_batch(
             indexed, [letter.reason for letter in letters], format_timestamp(self._utc_now())
         )
         log.info(
             "batch written",
             extra={
-                "records": len(records),
+                "records": sent.records,
                 "indexed": indexed,
                 "dead_lettered": len(letters),
-                "bytes": self.batch.size_bytes,
-                "duration_ms": round((self._clock() - started) * 1000, 1),
-                "commit": {f"{t}[{p}]": o for (t, p), o in offsets.items()},
+                "bytes": sent.size_bytes,
+                "duration_ms": round((self._clock() - sent.started) * 1000, 1),
+                "commit": {f"{t}[{p}]": o for (t, p), o in sent.offsets.items()},
             },
         )
-        self.batch.clear()
 
     def report(self) -> None:
         """Log the periodic stats line."""

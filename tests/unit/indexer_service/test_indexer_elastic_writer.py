@@ -2,6 +2,7 @@
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,6 +14,7 @@ from indexer_service.elastic_writer import (
     ElasticWriter,
     ItemResult,
     Outcome,
+    Rejection,
     classify,
     describe_error,
     item_result,
@@ -23,6 +25,13 @@ from tests.support.indexer_fakes import ScriptedWriter, sample_quote
 
 def _docs(n: int) -> list[Document]:
     return [quote_document(sample_quote(i), "p") for i in range(n)]
+
+
+def write(
+    writer: ElasticWriter, documents: list[Document], wait: Callable[[float], None]
+) -> list[Rejection]:
+    """Send and finish one batch, as the service does with the loop going on in between."""
+    return writer.finish(writer.start(documents), wait)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +73,7 @@ def test_item_result_reads_a_helper_item() -> None:
 def test_all_written_in_chunks_of_the_configured_size() -> None:
     writer = ScriptedWriter(lambda doc, attempt: 201, chunk_docs=3)
     docs = _docs(7)
-    assert writer.write(docs, wait=pytest.fail) == []
+    assert write(writer, docs, wait=pytest.fail) == []
     assert sorted(writer.requests) == [1, 3, 3]
     assert set(writer.stored) == {d.id for d in docs}
     writer.close()
@@ -77,7 +86,7 @@ def test_only_failed_documents_are_retried_after_a_backoff() -> None:
     writer = ScriptedWriter(
         lambda doc, attempt: 429 if attempt < flaky.get(doc.id, 0) else 201, chunk_docs=2
     )
-    assert writer.write(docs, wait=waits.append) == []
+    assert write(writer, docs, wait=waits.append) == []
     assert waits == [0.1, 0.2]  # exponential, from the backoff policy
     assert writer.requests[3:] == [2, 1]  # round 2: both flaky docs; round 3: one
     assert writer.attempts[docs[0].id] == 1
@@ -90,7 +99,7 @@ def test_only_failed_documents_are_retried_after_a_backoff() -> None:
 def test_rejections_are_returned_by_position_and_not_retried() -> None:
     docs = _docs(5)
     writer = ScriptedWriter(lambda doc, attempt: 400 if doc.id in {docs[1].id, docs[3].id} else 201)
-    rejections = writer.write(docs, wait=pytest.fail)
+    rejections = write(writer, docs, wait=pytest.fail)
     assert [(r.position, r.status) for r in rejections] == [(1, 400), (3, 400)]
     assert writer.attempts[docs[1].id] == 1
     assert set(writer.stored) == {docs[0].id, docs[2].id, docs[4].id}
@@ -101,7 +110,7 @@ def test_mixed_retry_and_reject() -> None:
     docs = _docs(3)
     statuses = {docs[0].id: [503, 201], docs[1].id: [400], docs[2].id: [0, 0, 201]}
     writer = ScriptedWriter(lambda doc, attempt: statuses[doc.id][attempt])
-    rejections = writer.write(docs, wait=lambda s: None)
+    rejections = write(writer, docs, wait=lambda s: None)
     assert [r.position for r in rejections] == [1]
     assert set(writer.stored) == {docs[0].id, docs[2].id}
     writer.close()
@@ -111,7 +120,7 @@ def test_gives_up_after_the_configured_attempts() -> None:
     waits: list[float] = []
     writer = ScriptedWriter(lambda doc, attempt: 503, backoff_attempts=3)
     with pytest.raises(GaveUp, match="after 3 attempts: 1 of 1 documents: 503"):
-        writer.write(_docs(1), wait=waits.append)
+        write(writer, _docs(1), wait=waits.append)
     assert len(waits) == 2
     assert writer.stored == {}
     writer.close()
@@ -123,7 +132,7 @@ def test_wait_may_interrupt_the_retries() -> None:
 
     writer = ScriptedWriter(lambda doc, attempt: 429)
     with pytest.raises(Interrupted):
-        writer.write(_docs(2), wait=interrupt)
+        write(writer, _docs(2), wait=interrupt)
     writer.close()
 
 
@@ -157,10 +166,10 @@ def test_documents_missing_from_the_bulk_answer_are_retried_not_counted_written(
     waits: list[float] = []
     try:
         # Each attempt, the first document sent is answered; the others are re-sent.
-        assert writer.write(_docs(3), waits.append) == []
+        assert write(writer, _docs(3), waits.append) == []
         assert len(waits) == 2
         with pytest.raises(GaveUp, match="1 of 4 documents: 0: no item in the bulk answer"):
-            writer.write(_docs(4), waits.append)
+            write(writer, _docs(4), waits.append)
     finally:
         writer.close()
         client.close()

@@ -1,5 +1,6 @@
 """The whole loop on in-memory fakes: what is written, dead-lettered and committed."""
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -250,3 +251,32 @@ def test_a_retried_batch_commits_before_the_next() -> None:
     assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4, 6]
     assert len(h.writer.stored) == 6
     assert h.consumer.polls_while_held > 0
+
+
+def test_the_next_batch_is_read_while_one_is_being_written() -> None:
+    h = Harness(batch_max_docs=2)
+    answered = threading.Event()
+    answer = h.writer.script.answer
+    polled_while_writing: list[bool] = []
+
+    def slow(doc: object, attempt: int) -> int:
+        answered.wait(timeout=30)
+        return answer(doc, attempt)  # type: ignore[arg-type]
+
+    def poll_then_answer() -> None:
+        polled_while_writing.append(bool(h.writer.requests) and not answered.is_set())
+        answered.set()
+
+    h.writer.script.answer = slow
+    h.feed([q.to_json() for q in _quotes(4)])
+    h.service.start()
+    h.service.step()
+    # The first batch is sent and unanswered, yet step() returned: the loop reads on.
+    assert (h.writer.requests, h.writer.stored, h.consumer.commits) == ([2], {}, [])
+    h.consumer.on_poll = poll_then_answer
+    h.service.step()
+    assert polled_while_writing == [True]
+    h.service.flush()
+    assert [c[("t", 0)] for c in h.consumer.commits] == [2, 4]
+    assert len(h.writer.stored) == 4
+    h.service.close()
