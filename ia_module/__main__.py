@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from elasticsearch import ApiError
+
 from cryptoviz_core.elastic import connect
 from cryptoviz_core.health import wait_beating
 from cryptoviz_core.logs import configure_logging
@@ -57,7 +59,9 @@ def cmd_run(settings: IASettings, once: bool) -> int:
             summary = run_cycle(settings, store)
             if summary.waiting or not summary.coins:
                 next_in = min(period, settings.warmup_interval_s)
-        except (StoreUnavailable, GaveUp) as err:
+        except (StoreUnavailable, GaveUp, ApiError) as err:
+            # ApiError: a request refused for good, e.g. a quotes index whose mapping the
+            # service cannot aggregate. Said every cycle, rather than a restart loop.
             log.error("cycle failed", extra={"error": str(err)})
             if once:
                 return 1

@@ -3,12 +3,14 @@ coins have two quotes, without waiting for its (long) interval or for two grid p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -65,9 +67,9 @@ def names(es: Elasticsearch, unique_name: Callable[[str], str]) -> dict[str, str
     }
 
 
-@pytest.fixture
-def ia_log(tmp_path: Path, es_url: str, names: dict[str, str]) -> Iterator[Path]:
-    log = tmp_path / "ia.log"
+@contextlib.contextmanager
+def running_ia(log: Path, es_url: str, names: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m ia_module run` on ``names``' indices, logging to ``log``; stopped by SIGTERM."""
     env = {
         **os.environ,
         "ELASTICSEARCH_URL": es_url,
@@ -76,7 +78,7 @@ def ia_log(tmp_path: Path, es_url: str, names: dict[str, str]) -> Iterator[Path]
         "IA_METRICS_INDEX": names["metrics"],
         "IA_INTERVAL_MIN": str(INTERVAL_MIN),
         "IA_WARMUP_INTERVAL_S": "1",
-        "IA_HEALTH_FILE": str(tmp_path / "ia.health"),
+        "IA_HEALTH_FILE": str(log.with_suffix(".health")),
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -87,16 +89,23 @@ def ia_log(tmp_path: Path, es_url: str, names: dict[str, str]) -> Iterator[Path]
             stderr=subprocess.STDOUT,
         )
     try:
-        yield log
+        yield process
     finally:
         process.terminate()
         assert process.wait(timeout=60) == 0, log.read_text()[-4000:]
 
 
+@pytest.fixture
+def ia_log(tmp_path: Path, es_url: str, names: dict[str, str]) -> Iterator[Path]:
+    log = tmp_path / "ia.log"
+    with running_ia(log, es_url, names):
+        yield log
+
+
 def test_a_first_start_forecasts_the_cycle_after_the_second_quote(
     es: Elasticsearch, names: dict[str, str], ia_log: Path
 ) -> None:
-    def cycles() -> list[dict]:
+    def cycles() -> list[dict[str, Any]]:
         return read_logged(ia_log, "cycle done")
 
     # Started on an empty index, the service keeps looking instead of sleeping its interval.
@@ -126,3 +135,26 @@ def test_a_first_start_forecasts_the_cycle_after_the_second_quote(
     assert {h["_source"]["slug"] for h in hits} == {f"coin{k}" for k in range(COINS)}
     assert all(h["_source"]["interval_pooled"] for h in hits)
     assert all(h["_source"]["interval_points"] == 2 * COINS for h in hits)
+
+
+def test_a_quotes_index_it_cannot_read_is_reported_each_cycle_and_the_service_stays_up(
+    es: Elasticsearch, es_url: str, unique_name: Callable[[str], str], tmp_path: Path
+) -> None:
+    prefix = unique_name("iabad")
+    names = {
+        # No template: dynamic mapping makes slug a text field, which cannot be aggregated.
+        "quotes": f"{prefix}-quotes-2026.12.01",
+        "predictions": f"{prefix}-predictions",
+        "metrics": f"{prefix}-metrics",
+    }
+    quote = {"slug": "bitcoin", "symbol": "BTC", "price": 1.0}
+    es.index(
+        index=names["quotes"],
+        document={**quote, "scraped_at": format_timestamp(pd.Timestamp.now(tz="UTC"))},
+        refresh=True,
+    )
+    log = tmp_path / "ia.log"
+    with running_ia(log, es_url, names) as process:
+        wait_for("cycle failed", lambda: bool(read_logged(log, "cycle failed")), log)
+        assert "Fielddata is disabled on [slug]" in read_logged(log, "cycle failed")[0]["error"]
+        assert process.poll() is None
