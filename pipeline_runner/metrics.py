@@ -7,7 +7,7 @@ without a broker.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -97,15 +97,6 @@ class Figures:
     dead_lettered_per_min: float | None
     freshness_s: float | None
     lag: int
-
-
-def total_lag(end_offsets: Mapping[int, int], committed: Mapping[int, int | None]) -> int:
-    """Messages of a topic the group has not committed yet, summed over partitions.
-
-    A partition without a committed offset counts from 0: the indexer reads a
-    new group from the earliest offset. Never negative.
-    """
-    return sum(max(0, end - (committed.get(p) or 0)) for p, end in end_offsets.items())
 
 
 def rate(previous: int, current: int, seconds: float) -> float | None:

@@ -19,8 +19,9 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from cryptoviz import offsets
 from indexer_service.documents import INDEXED_AT, INGEST_LATENCY_MS
-from pipeline_runner.metrics import CoinRow, IngestLatency, Sample, top_coins, total_lag
+from pipeline_runner.metrics import CoinRow, IngestLatency, Sample, top_coins
 from pipeline_runner.settings import RunSettings
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class PipelineSources:
             )
             for p in ends
         }
-        return total_lag(ends, committed)
+        return sum(offsets.lag(ends, committed).values())
 
     def counts(self) -> Counts:
         """Indexed quotes, distinct coins, predictions (issued since the run started) and

@@ -14,7 +14,6 @@ from pipeline_runner.metrics import (
     rate,
     summary_line,
     top_coins,
-    total_lag,
     window_start,
 )
 
@@ -32,14 +31,6 @@ def sample(taken_at: float, scraped: int, indexed: int, lag: int = 0) -> Sample:
         predictions=0,
         last_scraped_at=NOW - timedelta(seconds=7),
     )
-
-
-def test_lag_counts_uncommitted_partitions_from_zero_and_never_negative() -> None:
-    assert total_lag({0: 10, 1: 5, 2: 3}, {0: 4, 1: None, 2: 9}) == 6 + 5 + 0
-
-
-def test_lag_of_a_missing_topic_is_zero() -> None:
-    assert total_lag({}, {}) == 0
 
 
 def test_rate_is_per_minute_and_none_without_elapsed_time() -> None:
