@@ -7,8 +7,8 @@ uncommitted, so it is read again after a restart (ids make that idempotent).
 
 One batch in flight: while a batch's bulk requests are being answered (the
 sender threads wait on sockets, without the GIL), the loop reads and decodes
-the next one, so Elasticsearch does not wait for the loop nor the loop for
-Elasticsearch. The next batch is sent only once the one in flight is written,
+the next one, so reading and writing overlap. The next batch is sent only
+once the one in flight is written,
 dead-lettered and committed, so commits are in order and at most two batches
 (one in flight, one being read) are uncommitted.
 """
