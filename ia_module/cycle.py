@@ -36,7 +36,7 @@ import pandas as pd
 from cryptoviz_core.schema import format_timestamp
 from ia_module.backtest import Selection, select_model
 from ia_module.history import CoinHistory, fetch_recent
-from ia_module.models import MIN_CHANGES, Forecast, ModelError, band_offsets, forecast
+from ia_module.models import Forecast, ModelError, band_offsets, forecast
 from ia_module.resample import Grid, retimed, to_grid
 from ia_module.scoring import score_predictions
 from ia_module.settings import IASettings
@@ -150,11 +150,6 @@ class CycleDocs:
     waiting: int
 
 
-def too_few_market_returns(histories: dict[str, CoinHistory]) -> bool:
-    """True when every coin's grid changes pooled are still too few for bands (a first start)."""
-    return sum(max(len(h.times) - 1, 0) for h in histories.values()) < MIN_CHANGES
-
-
 def cycle_docs(
     settings: IASettings,
     histories: dict[str, CoinHistory],
@@ -164,8 +159,9 @@ def cycle_docs(
     """Prediction documents of every coin that can be forecast at ``grid_end``, and the
     observed prices scoring needs. Pure.
 
-    ``recent_quotes`` (each coin's quotes at their own times, read when
-    `too_few_market_returns`) join the pooled returns, re-timed to the grid step.
+    ``recent_quotes`` (each coin's quotes at their own times, read when a cycle
+    without them left coins waiting) join the pooled returns, re-timed to the
+    grid step.
     """
     step = settings.grid_step
     docs: list[dict[str, Any]] = []
@@ -258,8 +254,10 @@ def run_cycle(
         max_coins=settings.max_coins,
         backoff=store.backoff,
     )
-    recent_quotes = None
-    if too_few_market_returns(histories):
+    planned = cycle_docs(settings, histories, grid_end)
+    if planned.waiting:
+        # Coins wait only while all returns pooled are too few for bands (a first
+        # start), so no coin has the history for a model fit: planning again is cheap.
         recent_quotes = fetch_recent(
             store.es,
             settings.quotes_index,
@@ -269,7 +267,7 @@ def run_cycle(
             max_coins=settings.max_coins,
             backoff=store.backoff,
         )
-    planned = cycle_docs(settings, histories, grid_end, recent_quotes)
+        planned = cycle_docs(settings, histories, grid_end, recent_quotes)
     written = store.write_predictions(planned.docs)
 
     matured = store.matured_unscored(since, grid_end, MAX_SCORED_PER_CYCLE)

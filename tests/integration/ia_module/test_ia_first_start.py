@@ -20,6 +20,7 @@ from elasticsearch.helpers import bulk
 from cryptoviz_core.logs import read_logged
 from cryptoviz_core.schema import format_timestamp
 from indexer_service.template import index_template, template_name
+from tests.support.indexer_run import stop
 
 pytestmark = pytest.mark.integration
 
@@ -91,8 +92,7 @@ def running_ia(log: Path, es_url: str, names: dict[str, str]) -> Iterator[subpro
     try:
         yield process
     finally:
-        process.terminate()
-        assert process.wait(timeout=60) == 0, log.read_text()[-4000:]
+        assert stop(process) == 0, log.read_text()[-4000:]
 
 
 @pytest.fixture

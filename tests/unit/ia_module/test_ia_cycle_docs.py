@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ia_module.cycle import cycle_docs, too_few_market_returns
+from ia_module.cycle import cycle_docs
 from ia_module.history import CoinHistory
 from ia_module.settings import IASettings
 
@@ -74,7 +74,6 @@ def first_start(coins: int, quotes: int) -> tuple[dict, dict]:
 def test_on_a_first_start_the_first_cycle_with_two_quotes_forecasts_every_coin() -> None:
     settings = IASettings()
     grids, raw = first_start(coins=10, quotes=3)
-    assert too_few_market_returns(grids)
     # Without the quotes at their own times no coin has a return: every one waits.
     waiting = cycle_docs(settings, grids, END)
     assert (waiting.forecast, waiting.waiting) == (0, 10)
@@ -101,23 +100,8 @@ def test_on_a_first_start_the_first_cycle_with_two_quotes_forecasts_every_coin()
     )
 
 
-def test_the_market_has_enough_returns_once_coins_have_two_grid_points() -> None:
+def test_no_coin_waits_once_coins_have_two_grid_points() -> None:
     grids, _ = first_start(coins=8, quotes=1)
-    assert too_few_market_returns(grids)
+    assert cycle_docs(IASettings(), grids, END).waiting == 8
     two = {s: history(s, [END - STEP, END], np.array([1.0, 1.01])) for s in grids}
-    assert not too_few_market_returns(two)
-
-
-def test_a_coin_too_new_for_its_own_intervals_borrows_the_markets_returns() -> None:
-    rng = np.random.default_rng(13)
-    steady_times = [END - (99 - i) * STEP for i in range(100)]
-    steady = history("steady", steady_times, 100 * np.exp(np.cumsum(rng.normal(0, 0.003, 100))))
-    new = history("new", [END - STEP, END], np.array([2.0, 2.02]))
-    planned = cycle_docs(IASettings(), {"new": new, "steady": steady}, END)
-    assert planned.forecast == 2
-    docs = [d for d in planned.docs if d["slug"] == "new"]
-    assert {d["model"] for d in docs} == {"naive"}
-    assert all(d["interval_pooled"] for d in docs)
-    assert docs[0]["interval_points"] == 102
-    assert docs[-1]["lo95"] < docs[-1]["lo80"] < 2.02 < docs[-1]["hi80"] < docs[-1]["hi95"]
-    assert not any(d["interval_pooled"] for d in planned.docs if d["slug"] == "steady")
+    assert cycle_docs(IASettings(), two, END).waiting == 0
