@@ -105,3 +105,18 @@ def test_no_coin_waits_once_coins_have_two_grid_points() -> None:
     assert cycle_docs(IASettings(), grids, END).waiting == 8
     two = {s: history(s, [END - STEP, END], np.array([1.0, 1.01])) for s in grids}
     assert cycle_docs(IASettings(), two, END).waiting == 0
+
+
+def test_a_coin_too_new_for_its_own_intervals_borrows_the_markets_returns() -> None:
+    rng = np.random.default_rng(13)
+    steady_times = [END - (99 - i) * STEP for i in range(100)]
+    steady = history("steady", steady_times, 100 * np.exp(np.cumsum(rng.normal(0, 0.003, 100))))
+    new = history("new", [END - STEP, END], np.array([2.0, 2.02]))
+    planned = cycle_docs(IASettings(), {"new": new, "steady": steady}, END)
+    assert planned.forecast == 2
+    docs = [d for d in planned.docs if d["slug"] == "new"]
+    assert {d["model"] for d in docs} == {"naive"}
+    assert all(d["interval_pooled"] for d in docs)
+    assert docs[0]["interval_points"] == 102
+    assert docs[-1]["lo95"] < docs[-1]["lo80"] < 2.02 < docs[-1]["hi80"] < docs[-1]["hi95"]
+    assert not any(d["interval_pooled"] for d in planned.docs if d["slug"] == "steady")
