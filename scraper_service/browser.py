@@ -36,16 +36,31 @@ CHROMIUM_FLAGS = (
     "--window-size=1366,2000",
 )
 SCROLL_PAUSE_S = 0.05  # lets IntersectionObserver callbacks and row fetches run
-STABLE_ROUNDS = 6  # full-row count unchanged this many rounds at the bottom = done
-# Counts rows and full rows (a full row has no colspan cell and >= 10 cells), then scrolls.
+IDLE_PASSES = 2  # passes over the pending rows that rendered none: the rest never fill
+# One round of the render loop. A row is full when it has >= 10 cells and no colspan cell.
+# Pending rows in view now have had a round to render; the next pending row never seen
+# in view is scrolled to the top. When every pending row has been seen, a new pass
+# starts again from the first: a row can be passed over before the page ever checked
+# it (the first viewport, when the first scroll beats the first frame) and is only
+# rendered when it enters the view again. Returns [rows, full rows, a pass began].
 _SCROLL_JS = """
 const table = document.querySelector('table[class*="cmc-table"]');
-const rows = table ? table.querySelectorAll(':scope > tbody > tr') : [];
-let full = 0;
-rows.forEach(r => { if (r.cells.length >= 10 && !r.querySelector('td[colspan]')) full++; });
-window.scrollBy(0, Math.max(200, Math.floor(window.innerHeight * 0.9)));
-const bottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 2;
-return [rows.length, full, bottom];
+const rows = table ? Array.from(table.querySelectorAll(':scope > tbody > tr')) : [];
+const pending = rows.filter(r => r.cells.length < 10 || r.querySelector('td[colspan]'));
+let passBegan = !window.cryptovizSeen;
+if (passBegan) window.cryptovizSeen = new WeakSet();
+for (const row of pending) {
+  const box = row.getBoundingClientRect();
+  if (box.bottom > 0 && box.top < window.innerHeight) window.cryptovizSeen.add(row);
+}
+let next = pending.find(r => !window.cryptovizSeen.has(r));
+if (!next && pending.length) {
+  window.cryptovizSeen = new WeakSet();
+  next = pending[0];
+  passBegan = true;
+}
+if (next) next.scrollIntoView({block: 'start'});
+return [rows.length, rows.length - pending.length, passBegan];
 """
 
 
@@ -145,18 +160,21 @@ class Browser:
         return html, stats
 
     def _render_all(self) -> tuple[int, int]:
-        """Scroll one viewport at a time until every row is full, or the count stops growing."""
+        """Scroll pending rows into view, in passes over the table, until every row is full,
+        two whole passes in a row render none (rows that never fill, such as ads; one pass
+        can be too quick for a slow page), or the budget ends."""
         assert self._driver is not None
         deadline = time.monotonic() + self.render_budget_s
-        best, stable, rows, full = -1, 0, 0, 0
+        rows, full, full_when_pass_began, idle_passes = 0, 0, -1, 0
         while time.monotonic() < deadline:
-            rows, full, bottom = self._driver.execute_script(_SCROLL_JS)
-            if rows and full >= rows:
+            rows, full, pass_began = self._driver.execute_script(_SCROLL_JS)
+            if rows == 0 or full >= rows:
                 break
-            stable = stable + 1 if (full == best and bottom) else 0
-            best = max(best, full)
-            if stable >= STABLE_ROUNDS or rows == 0:
-                break
+            if pass_began:
+                idle_passes = idle_passes + 1 if full == full_when_pass_began else 0
+                if idle_passes == IDLE_PASSES:
+                    break
+                full_when_pass_began = full
             time.sleep(SCROLL_PAUSE_S)
         self._driver.execute_script("window.scrollTo(0, 0)")
         return rows, full
