@@ -64,6 +64,10 @@ class QuoteConsumer:
             **self._config,
         )
         self._consumer.subscribe([self.topic], listener=_Listener(self))
+        # The topic's partitions fetched before the first poll joins the group: else the
+        # first assignment is made without them (nothing assigned, or metadata that
+        # changes right after), and a second rebalance follows when they arrive.
+        self._consumer.partitions_for_topic(self.topic)
 
     def _consumer_or_fail(self) -> KafkaConsumer:
         if self._consumer is None:
