@@ -367,6 +367,8 @@ def test_status_is_ok_when_everything_runs_and_names_what_stopped(
     cli.ok("produce", run.topic, stdin=quotes_jsonl(1))  # published now: a live scraper's trace
     indexer = run.start_indexer()
     run.wait_for("1 committed", run.progressed(1), WAIT_S)
+    # Committed is written, not yet searchable: status counts what a search sees.
+    run.es.indices.refresh(index=f"{run.prefix}-*")
     forecasts = cli.env["IA_PREDICTIONS_INDEX"]
     issued = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     run.es.index(index=forecasts, document={"issued_at": issued, "slug": "coin-0"}, refresh=True)
