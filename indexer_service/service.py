@@ -8,9 +8,9 @@ uncommitted, so it is read again after a restart (ids make that idempotent).
 One batch in flight: while a batch's bulk requests are being answered (the
 sender threads wait on sockets, without the GIL), the loop reads and decodes
 the next one, so reading and writing overlap. The next batch is sent only
-once the one in flight is written,
-dead-lettered and committed, so commits are in order and at most two batches
-(one in flight, one being read) are uncommitted.
+once the one in flight is written, dead-lettered and committed, so commits are
+in order and at most two batches (one in flight, one being read) are
+uncommitted.
 """
 
 from __future__ import annotations
@@ -108,9 +108,13 @@ class SentBatch:
     sources: list[Record]  # the record of each document, same order
     letters: list[DeadLetter]  # records that failed to decode
     offsets: dict[Partition, int]
-    records: int
     size_bytes: int
     started: float
+
+    @property
+    def records(self) -> int:
+        """How many records the batch holds: documents and dead letters."""
+        return len(self.sources) + len(self.letters)
 
 
 class IndexerService:
@@ -226,12 +230,12 @@ class IndexerService:
         documents, sources, letters = decode_batch(
             self.batch.records, self.settings.index_prefix, self._utc_now()
         )
-        offsets, records, size = self.batch.commit_offsets(), len(self.batch), self.batch.size_bytes
+        offsets, size = self.batch.commit_offsets(), self.batch.size_bytes
         self.batch.clear()
         if self._in_flight:
             self._complete(self._in_flight)
         flight = self._writer.start(documents)
-        self._in_flight = SentBatch(flight, sources, letters, offsets, records, size, started)
+        self._in_flight = SentBatch(flight, sources, letters, offsets, size, started)
 
     def _complete(self, sent: SentBatch) -> None:
         """Finish ``sent``, the batch in flight: retries, dead letters, then commit."""
